@@ -1,0 +1,1 @@
+"""Point-cloud data sets, readers and input pipelines."""

@@ -1,0 +1,72 @@
+import keras
+
+from keras_ttp.layers.edge_conv import EdgeConv
+from keras_ttp.layers.transform_net import batch_norm
+from keras_ttp.models.backbone import Backbone
+
+
+@keras.saving.register_keras_serializable(package="keras_ttp")
+class DGCNN(Backbone):
+    """The Dynamic Graph CNN encoder (Wang et al., 2019) as used by ToThePoint.
+
+    Four `EdgeConv` layers (widths 64, 64, 128, 256 by default), each
+    rebuilding the k-nearest-neighbour graph in the space of its input; their
+    outputs are concatenated (512 channels) and mapped by a shared linear
+    layer to `embedding_dim` with BatchNorm and LeakyReLU(0.2); the global
+    feature is the max over points.
+
+    Args:
+        k: neighbours per point (each point counts as its own neighbour).
+            Clouds need at least `k` points.
+        edge_filters: widths of the EdgeConv layers.
+        embedding_dim: width of the per-point and global features.
+
+    Example:
+    >>> backbone = DGCNN(k=20)
+    >>> outputs = backbone(np.random.rand(2, 256, 3).astype("float32"))
+    >>> outputs["point_features"].shape
+    (2, 256, 1024)
+    """
+
+    def __init__(
+        self, k=20, edge_filters=(64, 64, 128, 256), embedding_dim=1024, **kwargs
+    ):
+        # === Functional model ===
+        inputs = keras.Input(shape=(None, 3), name="points")
+        x = inputs
+        edge_features = []
+        for i, filters in enumerate(edge_filters):
+            x = EdgeConv(filters, k=k, name=f"edge_conv{i + 1}")(x)
+            edge_features.append(x)
+        x = keras.layers.Concatenate(name="concat")(edge_features)
+        x = keras.layers.Dense(embedding_dim, use_bias=False, name="conv5")(x)
+        x = batch_norm("conv5_bn")(x)
+        point_features = keras.layers.LeakyReLU(0.2, name="conv5_relu")(x)
+        global_features = keras.layers.GlobalMaxPooling1D(name="max_pool")(
+            point_features
+        )
+        super().__init__(
+            inputs=inputs,
+            outputs={
+                "point_features": point_features,
+                "global_features": global_features,
+            },
+            **kwargs,
+        )
+
+        # === Config ===
+        self.k = k
+        self.edge_filters = tuple(edge_filters)
+        self.embedding_dim = embedding_dim
+        self.min_points = k
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "k": self.k,
+                "edge_filters": list(self.edge_filters),
+                "embedding_dim": self.embedding_dim,
+            }
+        )
+        return config
