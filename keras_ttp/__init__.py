@@ -1,6 +1,7 @@
 """keras-ttp: ToThePoint self-supervised point-cloud pre-training for Keras 3."""
 
 from keras_ttp import datasets
+from keras_ttp import evaluation
 from keras_ttp import layers
 from keras_ttp import losses
 from keras_ttp import models
