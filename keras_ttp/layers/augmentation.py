@@ -336,6 +336,10 @@ class PointCloudAugmentation(keras.layers.Layer):
                 )
             )
 
+    def build(self, input_shape):
+        for step in self.steps:
+            step.build(input_shape)
+
     def call(self, inputs, training=False):
         x = ops.cast(inputs, self.compute_dtype)
         for step in self.steps:

@@ -32,11 +32,14 @@ def knn(points, k):
 def gather_neighbors(features, indices):
     """Gathers `features` `(batch, n, c)` at `indices` `(batch, n, k)`, giving
     `(batch, n, k, c)`."""
+    indices = ops.convert_to_tensor(indices)
     shape = ops.shape(indices)
     batch_size, num_points, k = shape[0], shape[1], shape[2]
     channels = ops.shape(features)[-1]
-    offsets = ops.reshape(ops.arange(batch_size) * ops.shape(features)[1], (-1, 1, 1))
-    flat_indices = ops.reshape(indices + ops.cast(offsets, indices.dtype), (-1,))
+    offsets = ops.arange(batch_size, dtype=indices.dtype) * ops.shape(features)[1]
+    flat_indices = ops.reshape(
+        ops.add(indices, ops.reshape(offsets, (-1, 1, 1))), (-1,)
+    )
     flat_features = ops.reshape(features, (-1, channels))
     gathered = ops.take(flat_features, flat_indices, axis=0)
     return ops.reshape(gathered, (batch_size, num_points, k, channels))

@@ -157,6 +157,13 @@ class ToThePoint(keras.Model):
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, weight_decay=1e-4)
         super().compile(optimizer=optimizer, **kwargs)
 
+    def compile_from_config(self, config):
+        # Keras skips this for models that override `compile`; the saved
+        # optimizer (and its state, for resuming) needs it.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -1,0 +1,75 @@
+import keras
+import numpy as np
+
+from keras_ttp.layers import EdgeConv
+from keras_ttp.layers import gather_neighbors
+from keras_ttp.layers import knn
+from tests.test_case import TestCase
+
+
+def numpy_knn(x, k):
+    """Brute force: sort all squared distances of every point."""
+    distances = ((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(-1)
+    return np.argsort(distances, axis=-1, kind="stable")[..., :k]
+
+
+def numpy_edge_conv(x, kernel, k, gamma, beta, mean, var, eps, slope, training):
+    batch, n, _ = x.shape
+    indices = numpy_knn(x, k)
+    edges = np.zeros((batch, n, k, kernel.shape[1]))
+    for b in range(batch):
+        for i in range(n):
+            for j_pos, j in enumerate(indices[b, i]):
+                edge = np.concatenate([x[b, j] - x[b, i], x[b, i]])
+                edges[b, i, j_pos] = edge @ kernel
+    if training:
+        mean = edges.mean(axis=(0, 1, 2))
+        var = edges.var(axis=(0, 1, 2))
+    edges = gamma * (edges - mean) / np.sqrt(var + eps) + beta
+    edges = np.where(edges > 0, edges, slope * edges)
+    return edges.max(axis=2)
+
+
+class KnnTest(TestCase):
+    def test_knn_equals_brute_force(self):
+        x = np.random.default_rng(0).normal(size=(2, 50, 5)).astype("float32")
+        indices = keras.ops.convert_to_numpy(knn(x, 7))
+        np.testing.assert_array_equal(indices, numpy_knn(x, 7))
+        # Every point is its own nearest neighbour.
+        np.testing.assert_array_equal(indices[..., 0], np.tile(np.arange(50), (2, 1)))
+
+    def test_gather_neighbors(self):
+        rng = np.random.default_rng(1)
+        features = rng.normal(size=(3, 10, 4)).astype("float32")
+        indices = rng.integers(0, 10, size=(3, 10, 5)).astype("int32")
+        expected = np.stack([features[b][indices[b]] for b in range(3)])
+        self.assertAllClose(gather_neighbors(features, indices), expected)
+
+    def test_too_few_points(self):
+        with self.assertRaisesRegex(ValueError, "at least k=20 points"):
+            knn(np.zeros((1, 10, 3), "float32"), 20)
+
+
+class EdgeConvTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.x = np.random.default_rng(2).normal(size=(2, 24, 3)).astype("float32")
+
+    def test_layer_basics(self):
+        self.run_layer_test(EdgeConv(8, k=5), self.x, expected_output_shape=(2, 24, 8))
+
+    def test_equals_numpy_reference(self):
+        layer = EdgeConv(6, k=4)
+        layer.build(self.x.shape)
+        rng = np.random.default_rng(3)
+        kernel = rng.normal(size=(6, 6)).astype("float32")
+        gamma, beta = rng.uniform(-1, 1, 6), rng.normal(size=6)
+        mean, var = rng.normal(size=6), rng.uniform(0.5, 2, 6)
+        layer.set_weights([kernel, gamma, beta, mean, var])
+        for training in (False, True):
+            expected = numpy_edge_conv(
+                self.x, kernel, 4, gamma, beta, mean, var, 1e-5, 0.2, training
+            )
+            self.assertAllClose(
+                layer(self.x, training=training), expected, atol=1e-4, rtol=1e-4
+            )

@@ -1,0 +1,108 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_ttp.layers import RecyclingMaxPooling
+from tests.test_case import TestCase
+
+
+def numpy_recycling(x, rank):
+    """Reference: sort each channel over points, descending; take row `rank`."""
+    ordered = -np.sort(-x, axis=1)
+    rank = np.broadcast_to(rank, (x.shape[0],))
+    return ordered[:, 0], ordered[np.arange(x.shape[0]), rank]
+
+
+def numpy_utilization(x, rank):
+    """Reference: distinct winning points of the max row, of row `rank`, of
+    either, per sample."""
+    order = np.argsort(-x, axis=1, kind="stable")
+    rank = np.broadcast_to(rank, (x.shape[0],))
+    counts = []
+    for b in range(x.shape[0]):
+        max_points = set(order[b, 0])
+        recycled_points = set(order[b, rank[b]])
+        counts.append(
+            [len(max_points), len(recycled_points), len(max_points | recycled_points)]
+        )
+    return np.array(counts)
+
+
+class RecyclingMaxPoolingTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.x = np.random.default_rng(0).normal(size=(3, 40, 16)).astype("float32")
+
+    def test_layer_basics(self):
+        self.run_layer_test(
+            RecyclingMaxPooling(seed=1),
+            self.x,
+            expected_output_shape=((3, 16), (3, 16)),
+        )
+
+    def test_equals_numpy_sort_for_given_rank(self):
+        layer = RecyclingMaxPooling()
+        for rank in (1, 7, 39):
+            maximum, recycled = layer(self.x, rank=np.int32(rank))
+            expected_max, expected_recycled = numpy_recycling(self.x, rank)
+            self.assertAllClose(maximum, np.max(self.x, axis=1))
+            self.assertAllClose(maximum, expected_max)
+            self.assertAllClose(recycled, expected_recycled)
+
+    def test_per_sample_rank(self):
+        layer = RecyclingMaxPooling(per_sample=True)
+        rank = np.array([1, 20, 39], dtype="int32")
+        _, recycled = layer(self.x, rank=rank)
+        self.assertAllClose(recycled, numpy_recycling(self.x, rank)[1])
+
+    def test_drawn_rank_is_in_range_and_seeded(self):
+        layer = RecyclingMaxPooling(seed=3)
+        ordered = -np.sort(-self.x, axis=1)
+        ranks = []
+        for _ in range(20):
+            _, recycled = layer(self.x)
+            recycled = keras.ops.convert_to_numpy(recycled)
+            # The rank is shared by the batch and all channels: find it.
+            matches = [
+                r for r in range(40) if np.allclose(ordered[:, r], recycled)
+            ]
+            self.assertEqual(len(matches), 1)
+            ranks.append(matches[0])
+        self.assertGreaterEqual(min(ranks), 1)
+        self.assertLessEqual(max(ranks), 39)
+        self.assertGreater(len(set(ranks)), 5)
+        again = RecyclingMaxPooling(seed=3)
+        self.assertAllClose(again(self.x)[1], RecyclingMaxPooling(seed=3)(self.x)[1])
+
+    def test_utilization_equals_numpy_count(self):
+        layer = RecyclingMaxPooling(return_utilization=True)
+        for rank in (1, 13):
+            maximum, recycled, utilization = layer(self.x, rank=np.int32(rank))
+            self.assertEqual(keras.backend.standardize_dtype(utilization.dtype), "int32")
+            np.testing.assert_array_equal(
+                keras.ops.convert_to_numpy(utilization),
+                numpy_utilization(self.x, rank),
+            )
+            self.assertAllClose(recycled, numpy_recycling(self.x, rank)[1])
+
+    def test_stop_gradient(self):
+        if keras.backend.backend() != "tensorflow":
+            pytest.skip("gradient check written with tf.GradientTape")
+        import tensorflow as tf
+
+        x = tf.constant(self.x)
+        for stop, expected_nonzero in ((False, True), (True, False)):
+            layer = RecyclingMaxPooling(stop_gradient=stop)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                _, recycled = layer(x, rank=np.int32(5))
+                total = tf.reduce_sum(recycled)
+            gradient = tape.gradient(total, x)
+            nonzero = gradient is not None and bool(tf.reduce_any(gradient != 0))
+            self.assertEqual(nonzero, expected_nonzero)
+
+    def test_rejects_bad_shapes(self):
+        with self.assertRaisesRegex(ValueError, "num_points, channels"):
+            RecyclingMaxPooling()(np.zeros((4, 8), "float32"))
+        with self.assertRaisesRegex(ValueError, "at least 2 points"):
+            RecyclingMaxPooling()(np.zeros((4, 1, 8), "float32"))

@@ -1,0 +1,61 @@
+import numpy as np
+
+from keras_ttp.models import DGCNN
+from keras_ttp.models import PointNet
+from tests.test_case import TestCase
+from tests.test_case import random_points
+
+
+class PointNetTest(TestCase):
+    def test_backbone(self):
+        self.run_backbone_test(PointNet(embedding_dim=64), num_points=(32, 1024, 2048))
+
+    def test_default_width_and_config(self):
+        backbone = PointNet()
+        self.assertEqual(backbone(random_points(1, 32))["global_features"].shape, (1, 1024))
+        config = backbone.get_config()
+        self.assertEqual(config["feature_transform_regularization"], 0.0)
+        self.assertEqual(PointNet.from_config(config).count_params(), backbone.count_params())
+
+    def test_feature_transform_regularization(self):
+        backbone = PointNet(embedding_dim=32, feature_transform_regularization=1e-3)
+        backbone(random_points(2, 32))
+        self.assertEqual(len(backbone.losses), 1)
+        self.assertEqual(len(PointNet(embedding_dim=32).losses), 0)
+
+    def test_bad_shapes(self):
+        backbone = PointNet(embedding_dim=32)
+        with self.assertRaisesRegex(ValueError, r"\(batch, num_points, 3\)"):
+            backbone(np.zeros((32, 3), "float32"))
+        with self.assertRaisesRegex(ValueError, r"\(batch, num_points, 3\)"):
+            backbone(np.zeros((2, 32, 4), "float32"))
+
+
+class DGCNNTest(TestCase):
+    def test_backbone(self):
+        self.run_backbone_test(
+            DGCNN(k=20, edge_filters=(16, 16, 32, 32), embedding_dim=64),
+            num_points=(32, 1024, 2048),
+        )
+
+    def test_default_architecture(self):
+        backbone = DGCNN()
+        outputs = backbone(random_points(2, 32))
+        self.assertEqual(outputs["point_features"].shape, (2, 32, 1024))
+        widths = [backbone.get_layer(f"edge_conv{i}").filters for i in range(1, 5)]
+        self.assertEqual(widths, [64, 64, 128, 256])
+        self.assertEqual(backbone.get_layer("edge_conv1").k, 20)
+        # Parameter count of the authors' DGCNN encoder: EdgeConv kernels
+        # 6*64 + 128*64 + 128*128 + 256*256, conv5 512*1024, plus BatchNorm.
+        kernels = 6 * 64 + 128 * 64 + 128 * 128 + 256 * 256 + 512 * 1024
+        batch_norm = 4 * (64 + 64 + 128 + 256 + 1024)
+        self.assertEqual(backbone.count_params(), kernels + batch_norm)
+
+    def test_bad_shapes(self):
+        backbone = DGCNN(k=8, edge_filters=(8,), embedding_dim=16)
+        with self.assertRaisesRegex(ValueError, "at least 8 points"):
+            backbone(random_points(2, 5))
+        with self.assertRaisesRegex(ValueError, r"\(batch, num_points, 3\)"):
+            backbone(np.zeros((2, 32), "float32"))
+        with self.assertRaisesRegex(ValueError, r"\(batch, num_points, 3\)"):
+            backbone(np.zeros((2, 32, 6), "float32"))

@@ -1,0 +1,133 @@
+import json
+import os
+
+import keras
+import numpy as np
+
+from keras_ttp.losses import NTXent
+from keras_ttp.models import DGCNN
+from keras_ttp.models import PointNet
+from keras_ttp.models import ToThePoint
+from tests.test_case import TestCase
+from tests.test_case import random_points
+from tests.losses.test_nt_xent import numpy_nt_xent
+
+
+def small_pointnet():
+    return PointNet(embedding_dim=32)
+
+
+def small_dgcnn():
+    return DGCNN(k=8, edge_filters=(8, 16), embedding_dim=32)
+
+
+class ToThePointTest(TestCase):
+    def test_outputs_and_terms_of_each_variant(self):
+        cases = {
+            (True, 2): (
+                {"max_1", "recycled_1", "max_2", "recycled_2"},
+                ["intra_branch_1_loss", "intra_branch_2_loss", "cross_branch_loss"],
+            ),
+            (False, 2): ({"max_1", "max_2"}, ["cross_branch_loss"]),
+            (True, 1): ({"max_1", "recycled_1"}, ["intra_branch_1_loss"]),
+        }
+        points = random_points(4, 32)
+        for (recycling, branches), (keys, terms) in cases.items():
+            model = ToThePoint(
+                small_pointnet(), projection_dims=(16, 8), recycling=recycling,
+                branches=branches, seed=0,
+            )
+            outputs = model(points)
+            self.assertEqual(set(outputs), keys)
+            for value in outputs.values():
+                self.assertEqual(tuple(value.shape), (4, 8))
+            self.assertEqual(model.term_names, terms)
+
+    def test_invalid_variant(self):
+        with self.assertRaisesRegex(ValueError, "no positive pair"):
+            ToThePoint(small_pointnet(), recycling=False, branches=1)
+        with self.assertRaisesRegex(ValueError, "branches"):
+            ToThePoint(small_pointnet(), branches=3)
+
+    def test_loss_is_the_sum_of_three_nt_xent_terms(self):
+        model = ToThePoint(small_pointnet(), projection_dims=(16, 8), seed=1)
+        rng = np.random.default_rng(0)
+        y_pred = {
+            key: rng.normal(size=(6, 8)).astype("float32")
+            for key in ("max_1", "recycled_1", "max_2", "recycled_2")
+        }
+        model.compile()
+        total = model.compute_loss(y_pred=y_pred)
+        expected = (
+            numpy_nt_xent(y_pred["max_1"], y_pred["recycled_1"], 0.1)
+            + numpy_nt_xent(y_pred["max_2"], y_pred["recycled_2"], 0.1)
+            + numpy_nt_xent(y_pred["max_1"], y_pred["max_2"], 0.1)
+        )
+        np.testing.assert_allclose(float(total), expected, rtol=1e-5)
+
+    def test_stop_gradient_default_follows_backbone(self):
+        self.assertTrue(ToThePoint(small_pointnet()).stop_gradient_recycled)
+        self.assertFalse(ToThePoint(small_dgcnn()).stop_gradient_recycled)
+        self.assertTrue(
+            ToThePoint(small_dgcnn(), stop_gradient_recycled=True).pooling.stop_gradient
+        )
+
+    def test_fit_logs_terms_on_both_backbones(self):
+        points = random_points(16, 32)
+        for backbone in (small_pointnet(), small_dgcnn()):
+            model = ToThePoint(backbone, projection_dims=(16, 8), seed=2)
+            model.compile()
+            history = model.fit(points, batch_size=8, epochs=2, verbose=0)
+            self.assertEqual(
+                set(history.history),
+                {"loss", "intra_branch_1_loss", "intra_branch_2_loss", "cross_branch_loss"},
+            )
+            for values in history.history.values():
+                self.assertTrue(np.all(np.isfinite(values)))
+            logged = history.history
+            np.testing.assert_allclose(
+                logged["loss"][-1],
+                logged["intra_branch_1_loss"][-1]
+                + logged["intra_branch_2_loss"][-1]
+                + logged["cross_branch_loss"][-1],
+                rtol=1e-4,
+            )
+
+    def test_fit_changes_backbone_weights(self):
+        backbone = small_dgcnn()
+        before = [w.copy() for w in backbone.get_weights()]
+        model = ToThePoint(backbone, projection_dims=(16, 8), seed=3)
+        model.compile()
+        model.fit(random_points(8, 32), batch_size=8, epochs=1, verbose=0)
+        changed = [not np.allclose(a, b) for a, b in zip(before, backbone.get_weights())]
+        self.assertTrue(all(changed[:1]) and np.mean(changed) > 0.5)
+
+    def test_saving(self):
+        model = ToThePoint(small_dgcnn(), projection_dims=(16, 8), seed=4, branches=1)
+        model.compile()
+        points = random_points(8, 32)
+        model.fit(points, batch_size=8, epochs=1, verbose=0)
+        path = os.path.join(self.tmp_dir, "pretrainer.keras")
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        self.assertIsInstance(restored, ToThePoint)
+        self.assertEqual(
+            json.dumps(restored.get_config()), json.dumps(model.get_config())
+        )
+        self.assertEqual(
+            [v.name for v in restored.optimizer.variables],
+            [v.name for v in model.optimizer.variables],
+        )
+        self.assertAllClose(
+            restored.optimizer.variables, model.optimizer.variables
+        )
+        self.assertAllClose(
+            restored.backbone.predict(points, verbose=0),
+            model.backbone.predict(points, verbose=0),
+            atol=1e-5,
+        )
+        self.assertAllClose(
+            restored.projection_head(np.ones((2, 32), "float32")),
+            model.projection_head(np.ones((2, 32), "float32")),
+            atol=1e-5,
+        )
