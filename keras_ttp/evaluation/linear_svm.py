@@ -39,7 +39,9 @@ def check_features(features, labels, name="features"):
     return features, labels
 
 
-def linear_svm_accuracy(train_features, train_labels, test_features, test_labels, C=0.1):
+def linear_svm_accuracy(
+    train_features, train_labels, test_features, test_labels, C=0.1
+):
     """Test accuracy (%) of `SVC(kernel="linear", C=C)` fit on the train set.
 
     The protocol of the ToThePoint paper (Table 3): the features come from a
@@ -107,8 +109,10 @@ def select_svm_c(
         validation accuracy in percent.
 
     Example:
-    >>> select_svm_c(features, labels, candidates=(0.01, 0.1, 1.0))["C"]
-    0.1
+    >>> C = select_svm_c(train_features, train_labels)["C"]
+    >>> linear_svm_accuracy(
+    ...     train_features, train_labels, test_features, test_labels, C=C
+    ... )
     """
     train_features, train_labels = check_features(
         train_features, train_labels, "train_features"
