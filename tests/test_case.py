@@ -46,6 +46,7 @@ class TestCase(unittest.TestCase):
     def assertAllClose(self, actual, expected, atol=1e-6, rtol=1e-6, msg=None):
         actual = keras.tree.map_structure(keras.ops.convert_to_numpy, actual)
         expected = keras.tree.map_structure(keras.ops.convert_to_numpy, expected)
+        keras.tree.assert_same_structure(actual, expected)
         for a, e in zip(keras.tree.flatten(actual), keras.tree.flatten(expected)):
             np.testing.assert_allclose(a, e, atol=atol, rtol=rtol, err_msg=msg or "")
 
