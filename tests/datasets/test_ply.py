@@ -1,0 +1,107 @@
+import pathlib
+
+import numpy as np
+
+from keras_ttp.datasets import DataFormatError
+from keras_ttp.datasets import read_ply
+from keras_ttp.datasets import write_ply
+from tests.datasets.layouts import clouds
+from tests.datasets.layouts import truncate
+from tests.test_case import TestCase
+from tests.test_case import shared_data_dir
+
+
+def write_bytes(path, header, body=b""):
+    path.write_bytes(header.encode("ascii") + body)
+    return path
+
+
+class PlyTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.cloud = clouds(1, 100)[0]
+        self.path = self.tmp_path("cloud.ply")
+
+    def tmp_path(self, name):
+        return pathlib.Path(self.tmp_dir) / name
+
+    def test_binary_and_ascii_round_trip(self):
+        for binary in (True, False):
+            write_ply(self.path, self.cloud, binary=binary)
+            points = read_ply(self.path)
+            self.assertEqual(points.dtype, np.float32)
+            self.assertAllClose(points, self.cloud, atol=1e-5, rtol=1e-6)
+
+    def test_big_endian_extra_properties_and_elements(self):
+        # A double-precision big-endian file with normals, a scalar element
+        # before the vertices and a face element (list property) after them.
+        table = np.zeros(len(self.cloud), [(n, ">f8") for n in "xyz"] + [("nx", ">f4"), ("flag", ">u1")])
+        for i, axis in enumerate("xyz"):
+            table[axis] = self.cloud[:, i]
+        header = (
+            "ply\nformat binary_big_endian 1.0\ncomment made by a test\n"
+            "element camera 2\nproperty float a\nproperty uchar b\n"
+            f"element vertex {len(self.cloud)}\nproperty double x\nproperty double y\n"
+            "property double z\nproperty float nx\nproperty uchar flag\n"
+            "element face 1\nproperty list uchar int vertex_indices\nend_header\n"
+        )
+        body = np.zeros(2, ">f4,u1").tobytes() + table.tobytes()
+        body += np.array([3], "u1").tobytes() + np.array([0, 1, 2], ">i4").tobytes()
+        write_bytes(self.path, header, body)
+        self.assertAllClose(read_ply(self.path), self.cloud, atol=1e-6)
+
+    def test_ascii_with_other_columns(self):
+        rows = "\n".join(f"9 {x} {y} {z}" for x, y, z in self.cloud[:5])
+        header = (
+            "ply\nformat ascii 1.0\nelement vertex 5\nproperty int id\n"
+            "property float x\nproperty float y\nproperty float z\nend_header\n"
+        )
+        write_bytes(self.path, header, rows.encode())
+        self.assertAllClose(read_ply(self.path), self.cloud[:5], atol=1e-5)
+
+    def test_real_shapenet_file(self):
+        path = next(shared_data_dir("shapenet260").glob("*/*.ply"))
+        points = read_ply(path)
+        self.assertEqual(points.shape, (2048, 3))
+        # The header (with CRLF line ends) is followed by 2048 x 3 float32.
+        data = path.read_bytes()
+        raw = np.frombuffer(data, "<f4", offset=len(data) - 2048 * 12).reshape(-1, 3)
+        self.assertAllClose(points, raw, atol=0)
+
+    def test_truncated_binary(self):
+        write_ply(self.path, self.cloud)
+        truncate(self.path, 0.6)
+        with self.assertRaisesRegex(DataFormatError, r"cloud\.ply: truncated.*100 vertices"):
+            read_ply(self.path)
+
+    def test_truncated_ascii(self):
+        write_ply(self.path, self.cloud, binary=False)
+        truncate(self.path, 0.6)
+        with self.assertRaisesRegex(DataFormatError, r"cloud\.ply: (truncated|bad vertex row)"):
+            read_ply(self.path)
+
+    def test_corrupted_files(self):
+        cases = {
+            "not a PLY": ("hello\n", b""),
+            "unknown PLY format": ("ply\nformat binary_middle_endian 1.0\nelement vertex 1\nend_header\n", b""),
+            "bad PLY header line": ("ply\nformat ascii 1.0\nelement vertex many\nend_header\n", b""),
+            "no 'vertex' element": ("ply\nformat ascii 1.0\nelement face 0\nend_header\n", b""),
+            r"no \['z'\] property": ("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nend_header\n", b"1 2\n"),
+            "list properties": ("ply\nformat ascii 1.0\nelement vertex 1\nproperty list uchar int i\nproperty float x\nproperty float y\nproperty float z\nend_header\n", b"1 0 1 2 3\n"),
+            "vertex rows have 2 values": ("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n", b"1 2\n"),
+        }  # fmt: skip
+        for message, (header, body) in cases.items():
+            with self.subTest(message):
+                write_bytes(self.path, header, body)
+                with self.assertRaisesRegex(DataFormatError, f"cloud.ply: .*{message}"):
+                    read_ply(self.path)
+
+    def test_nan_coordinates(self):
+        self.cloud[7, 1] = np.nan
+        write_ply(self.path, self.cloud)
+        with self.assertRaisesRegex(DataFormatError, r"cloud\.ply: 1 points have NaN.*point 7"):
+            read_ply(self.path)
+
+    def test_missing_file(self):
+        with self.assertRaisesRegex(FileNotFoundError, "PLY file not found: .*nothing.ply"):
+            read_ply(self.tmp_path("nothing.ply"))
