@@ -56,9 +56,12 @@ def shape_rng(seed, name):
 
 
 def choose_points(num_available, num_points, rng):
-    """Indices of `num_points` of `num_available` points: a random subset,
-    or every point once plus random repeats when there are too few."""
-    if num_available >= num_points:
+    """Indices of `num_points` of `num_available` points: all of them in
+    order when the numbers agree, else a random subset, or every point once
+    plus random repeats when there are too few."""
+    if num_available == num_points:
+        return np.arange(num_points)
+    if num_available > num_points:
         return rng.choice(num_available, num_points, replace=False)
     repeats = rng.choice(num_available, num_points - num_available)
     return rng.permutation(np.concatenate([np.arange(num_available), repeats]))
