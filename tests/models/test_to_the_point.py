@@ -10,6 +10,7 @@ from keras_ttp.models import PointNet
 from keras_ttp.models import ToThePoint
 from tests.test_case import TestCase
 from tests.test_case import random_points
+from tests.test_case import shared_data_dir
 from tests.losses.test_nt_xent import numpy_nt_xent
 
 
@@ -131,3 +132,22 @@ class ToThePointTest(TestCase):
             model.projection_head(np.ones((2, 32), "float32")),
             atol=1e-5,
         )
+
+
+class ToThePointRealDataTest(TestCase):
+    def test_fit_on_shapenet260_lowers_the_loss(self):
+        from keras_ttp.datasets import PointCloudDataset
+        from keras_ttp.datasets import load_shapenet_ply
+
+        data = load_shapenet_ply(shared_data_dir("shapenet260"), num_points=512)
+        subset = np.random.default_rng(0).permutation(len(data.points))[:64]
+        for backbone in (PointNet(), DGCNN(k=10)):
+            dataset = PointCloudDataset(
+                data.points[subset], batch_size=32, num_points=128, drop_last=True, seed=0
+            )
+            model = ToThePoint(backbone, seed=0)
+            model.compile()
+            losses = model.fit(dataset, epochs=5, verbose=0).history["loss"]
+            self.assertLess(
+                np.mean(losses[-2:]), 0.9 * losses[0], f"{backbone.name}: {losses}"
+            )
