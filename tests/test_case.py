@@ -13,6 +13,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_ttp.presets import preset_utils
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -109,3 +111,36 @@ class TestCase(unittest.TestCase):
                 rtol=1e-4,
             )
         self.run_model_saving_test(backbone, random_points(2, num_points[0]))
+
+    def run_task_test(self, task, x, y, expected_output_shape):
+        """Output shape, `compile()` defaults and two steps of `fit`,
+        `predict`, and the `.keras` round trip of a compiled task."""
+        self.assertRegistered(task)
+        self.assertEqual(tuple(task(x).shape), expected_output_shape)
+        task.compile()
+        history = task.fit(x, y, batch_size=len(y) // 2, epochs=1, verbose=0)
+        self.assertEqual(sorted(history.history), ["accuracy", "loss"])
+        self.assertTrue(np.isfinite(history.history["loss"]).all())
+        self.assertEqual(task.predict(x, verbose=0).shape, expected_output_shape)
+        restored = self.run_model_saving_test(task, x)
+        self.assertEqual(restored.get_config(), task.get_config())
+        self.assertEqual(len(restored.optimizer.variables), len(task.optimizer.variables))
+        return restored
+
+    def run_preset_test(self, model, inputs):
+        """Saves `model` (a backbone or a task) as a preset, checks its
+        files and metadata, and that `from_preset` of its class gives the
+        same outputs."""
+        preset_dir = os.path.join(self.tmp_dir, "preset")
+        model.save_to_preset(preset_dir, metadata={"epochs": 1})
+        for filename in preset_utils.PRESET_FILES:
+            self.assertTrue(os.path.isfile(os.path.join(preset_dir, filename)), filename)
+        metadata = preset_utils.load_json(preset_dir, preset_utils.METADATA_FILE)
+        self.assertEqual(metadata["backend"], keras.backend.backend())
+        self.assertEqual(metadata["parameter_count"], model.count_params())
+        self.assertEqual(metadata["epochs"], 1)
+        restored = type(model).from_preset(preset_dir)
+        self.assertIs(type(restored), type(model))
+        self.assertEqual(restored.get_config(), model.get_config())
+        self.assertAllClose(restored(inputs), model(inputs), atol=1e-5)
+        return restored

@@ -1,5 +1,8 @@
 import keras
 
+from keras_ttp.presets import preset_utils
+from keras_ttp.presets import registry
+
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
 class Backbone(keras.Model):
@@ -14,6 +17,15 @@ class Backbone(keras.Model):
 
     Calling a backbone on a tensor whose shape is wrong raises a `ValueError`
     that says what was expected.
+
+    Presets: `from_preset` loads a saved backbone from a registered name
+    (`Backbone.presets`), a local folder or an `hf://owner/name` handle;
+    `save_to_preset` writes one.
+
+    Example:
+    >>> backbone = PointNet(embedding_dim=256)
+    >>> backbone.save_to_preset("my_pointnet", model_card={"data": "ShapeNet"})
+    >>> restored = PointNet.from_preset("my_pointnet")
     """
 
     # Fewest points a subclass can handle (DGCNN needs at least k).
@@ -49,3 +61,56 @@ class Backbone(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @preset_utils.classproperty
+    def presets(cls):
+        """The registered presets of this class, `{name: entry}`."""
+        return registry.list_presets(None if cls is Backbone else cls.__name__)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds a backbone from a preset.
+
+        Args:
+            preset: a registered name (on a subclass, the short name works:
+                `DGCNN.from_preset("ttp_shapenet")`), a preset folder, or
+                `"hf://owner/name[@revision]"`.
+            load_weights: load the saved weights; `False` gives the same
+                architecture freshly initialised.
+            **kwargs: constructor arguments that replace the saved ones.
+
+        Raises:
+            ValueError: unknown name; a preset of another backbone class; a
+                missing or corrupted file (the message names it).
+            FileNotFoundError: a registered or `hf://` preset that is neither
+                shipped nor downloadable (nor in the Hugging Face cache).
+
+        Example:
+        >>> backbone = keras_ttp.models.DGCNN.from_preset("ttp_shapenet")
+        >>> backbone = keras_ttp.models.Backbone.from_preset("hf://me/my_dgcnn")
+        """
+        preset_dir = preset_utils.get_preset_dir(
+            preset, None if cls is Backbone else cls.__name__
+        )
+        backbone = preset_utils.load_serialized(
+            preset_dir, preset_utils.CONFIG_FILE, Backbone, cls, **kwargs
+        )
+        if load_weights:
+            preset_utils.load_weights(backbone, preset_dir, preset_utils.WEIGHTS_FILE)
+        return backbone
+
+    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+        """Saves the backbone as a preset folder: `config.json`,
+        `model.weights.h5`, `metadata.json` and a model card `README.md`.
+
+        Args:
+            preset_dir: the folder (created if needed).
+            metadata: extra entries for `metadata.json` (e.g. epochs, loss).
+            model_card: sections of the model card: `title`, `description`,
+                `method`, `data`, `settings`, `metrics`, `license`,
+                `citation`, `handle` (strings; `settings` and `metrics` may
+                be dicts).
+        """
+        preset_utils.save_preset(
+            preset_dir, self, metadata=metadata, model_card=model_card
+        )

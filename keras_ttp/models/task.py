@@ -1,0 +1,141 @@
+import os
+
+import keras
+
+from keras_ttp.layers.transform_net import batch_norm
+from keras_ttp.models.backbone import Backbone
+from keras_ttp.presets import preset_utils
+from keras_ttp.presets import registry
+
+
+@keras.saving.register_keras_serializable(package="keras_ttp")
+class Task(keras.Model):
+    """Base class of the tasks: a functional model wrapping a `backbone`
+    and a trainable `head`.
+
+    Subclasses build their functional graph in `__init__`, pass it here with
+    the backbone and the head, and list their other constructor arguments in
+    `get_config`. `compile()` with no arguments picks defaults for integer
+    labels: Adam (learning rate 1e-3), `SparseCategoricalCrossentropy` on
+    logits, accuracy.
+
+    Presets: `from_preset` builds a task around a preset's backbone, with a
+    fresh head, or restores a whole task saved with `save_to_preset`.
+    """
+
+    def __init__(self, *args, backbone, head, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.backbone = backbone
+        self.head = head
+
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """`keras.Model.compile` where `"auto"` picks Adam(1e-3),
+        `SparseCategoricalCrossentropy(from_logits=True)` and accuracy."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips this for models that override `compile`; loading a
+        # saved `.keras` task needs it to restore the optimizer.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
+
+    @preset_utils.classproperty
+    def presets(cls):
+        """The registered presets (a task can wrap any backbone)."""
+        return registry.list_presets()
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the task from a preset.
+
+        With a preset saved from a task of this class and no `kwargs`, the
+        whole task comes back, head weights included. Otherwise the task is
+        built around the preset's backbone (its weights loaded when
+        `load_weights`) with a freshly initialised head: `kwargs` are the
+        task's constructor arguments (e.g. `num_classes`), replacing the
+        saved ones where the preset holds a task of this class.
+
+        Args:
+            preset: a full registered name (`Task.presets`), a preset
+                folder, or `"hf://owner/name[@revision]"`.
+            load_weights: load the saved weights.
+            **kwargs: constructor arguments of the task.
+
+        Example:
+        >>> classifier = PointCloudClassifier.from_preset(
+        ...     "ttp_shapenet_dgcnn", num_classes=10
+        ... )
+        """
+        preset_dir = preset_utils.get_preset_dir(preset)
+        config_file = preset_utils.TASK_CONFIG_FILE
+        if not load_saved_task(preset_dir, cls):
+            backbone = Backbone.from_preset(preset_dir, load_weights=load_weights)
+            return cls(backbone=backbone, **kwargs)
+        task = preset_utils.load_serialized(preset_dir, config_file, Task, cls, **kwargs)
+        if load_weights:
+            preset_utils.load_weights(
+                task.backbone, preset_dir, preset_utils.WEIGHTS_FILE
+            )
+            if not kwargs:
+                preset_utils.load_weights(
+                    task.head, preset_dir, preset_utils.TASK_WEIGHTS_FILE
+                )
+        return task
+
+    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+        """Saves the task as a preset folder: the backbone's files (see
+        `Backbone.save_to_preset`, same arguments) plus `task.json` and the
+        head's weights `task.weights.h5`."""
+        preset_utils.save_preset(
+            preset_dir,
+            self.backbone,
+            task=self,
+            metadata=metadata,
+            model_card=model_card,
+        )
+
+
+def load_saved_task(preset_dir, cls):
+    """Whether the preset holds a task of class `cls` (or a subclass)."""
+    if not os.path.isfile(os.path.join(preset_dir, preset_utils.TASK_CONFIG_FILE)):
+        return False
+    return issubclass(
+        preset_utils.serialized_class(preset_dir, preset_utils.TASK_CONFIG_FILE, Task),
+        cls,
+    )
+
+
+def mlp_head(hidden_dims, output_dim, dropout, name="head"):
+    """`Dense + BatchNorm + ReLU + Dropout` per hidden width, then a `Dense`
+    to `output_dim` logits; works on `(batch, dim)` and `(batch, points,
+    dim)` alike."""
+    layers = []
+    for i, units in enumerate(hidden_dims):
+        layers += [
+            keras.layers.Dense(units, name=f"dense{i + 1}"),
+            batch_norm(f"dense{i + 1}_bn"),
+            keras.layers.ReLU(name=f"dense{i + 1}_relu"),
+            keras.layers.Dropout(dropout, name=f"dense{i + 1}_dropout"),
+        ]
+    layers.append(keras.layers.Dense(output_dim, name="logits"))
+    return keras.Sequential(layers, name=name)
