@@ -20,7 +20,10 @@ class PointCloudDataset(keras.utils.PyDataset):
     are taken, for deterministic evaluation). Both draws come from
     generators keyed by `(seed, epoch)` and `(seed, epoch, batch index)`,
     so the batches are the same for a seed whatever the order in which
-    Keras asks for them; `on_epoch_end` moves to the next epoch.
+    Keras asks for them. `on_epoch_end` moves to the next epoch's draws;
+    Keras calls it after every epoch and once more when `fit` prepares the
+    data, on every backend alike, so `fit` sees the same batches on torch,
+    tensorflow and jax.
 
     Without labels a batch is just `x` (self-supervised pre-training);
     otherwise `(x, y)`. Labels of shape `(S,)` are per shape; labels of
