@@ -124,7 +124,9 @@ class TestCase(unittest.TestCase):
         self.assertEqual(task.predict(x, verbose=0).shape, expected_output_shape)
         restored = self.run_model_saving_test(task, x)
         self.assertEqual(restored.get_config(), task.get_config())
-        self.assertEqual(len(restored.optimizer.variables), len(task.optimizer.variables))
+        self.assertEqual(
+            len(restored.optimizer.variables), len(task.optimizer.variables)
+        )
         return restored
 
     def run_preset_test(self, model, inputs):
@@ -134,7 +136,8 @@ class TestCase(unittest.TestCase):
         preset_dir = os.path.join(self.tmp_dir, "preset")
         model.save_to_preset(preset_dir, metadata={"epochs": 1})
         for filename in preset_utils.PRESET_FILES:
-            self.assertTrue(os.path.isfile(os.path.join(preset_dir, filename)), filename)
+            path = os.path.join(preset_dir, filename)
+            self.assertTrue(os.path.isfile(path), path)
         metadata = preset_utils.load_json(preset_dir, preset_utils.METADATA_FILE)
         self.assertEqual(metadata["backend"], keras.backend.backend())
         self.assertEqual(metadata["parameter_count"], model.count_params())

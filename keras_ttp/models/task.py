@@ -87,11 +87,18 @@ class Task(keras.Model):
         ... )
         """
         preset_dir = preset_utils.get_preset_dir(preset)
-        config_file = preset_utils.TASK_CONFIG_FILE
-        if not load_saved_task(preset_dir, cls):
+        if not holds_task(preset_dir, cls):
+            if cls is Task:
+                raise ValueError(
+                    f"Preset {preset} holds no task ({preset_utils.TASK_CONFIG_FILE})"
+                    f": build one around its backbone with a task class, e.g. "
+                    f"`PointCloudClassifier.from_preset(preset, num_classes=10)`."
+                )
             backbone = Backbone.from_preset(preset_dir, load_weights=load_weights)
             return cls(backbone=backbone, **kwargs)
-        task = preset_utils.load_serialized(preset_dir, config_file, Task, cls, **kwargs)
+        task = preset_utils.load_serialized(
+            preset_dir, preset_utils.TASK_CONFIG_FILE, Task, cls, **kwargs
+        )
         if load_weights:
             preset_utils.load_weights(
                 task.backbone, preset_dir, preset_utils.WEIGHTS_FILE
@@ -115,7 +122,7 @@ class Task(keras.Model):
         )
 
 
-def load_saved_task(preset_dir, cls):
+def holds_task(preset_dir, cls):
     """Whether the preset holds a task of class `cls` (or a subclass)."""
     if not os.path.isfile(os.path.join(preset_dir, preset_utils.TASK_CONFIG_FILE)):
         return False

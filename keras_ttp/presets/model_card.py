@@ -58,7 +58,9 @@ def render_model_card(
         "Saved with": metadata,
         "Licence": license,
     }
-    body = "\n\n".join(f"## {name}\n\n{as_markdown(value)}" for name, value in sections.items())
+    body = "\n\n".join(
+        f"## {name}\n\n{as_markdown(value)}" for name, value in sections.items()
+    )
     return f"""---
 library_name: keras
 license: {license}

@@ -56,9 +56,9 @@ def download_hf_preset(handle):
 
 
 def get_preset_dir(preset, backbone=None):
-    """The local folder of `preset`: a registered name, a folder, or an
-    `hf://` handle. `backbone` (a class name) picks a registered preset by
-    its short name (see `registry.find_preset`)."""
+    """The local folder of `preset`: an `hf://` handle, else an existing
+    folder, else a registered name. `backbone` (a class name) picks a
+    registered preset by its short name (see `registry.find_preset`)."""
     preset = os.fspath(preset)
     if preset.startswith(HF_PREFIX):
         try:
@@ -69,11 +69,11 @@ def get_preset_dir(preset, backbone=None):
                 f"or its cache ({huggingface_hub.constants.HF_HUB_CACHE}): "
                 f"{summary(error)}"
             ) from error
+    if os.path.isdir(preset):
+        return preset
     found = registry.find_preset(preset, backbone)
     if found is not None:
         return registered_preset_dir(*found)
-    if os.path.isdir(preset):
-        return preset
     raise ValueError(
         f"Unknown preset '{preset}': not a registered preset, a preset "
         f"folder, or an 'hf://owner/name' handle. Registered presets: "
@@ -151,8 +151,8 @@ def load_serialized(preset_dir, filename, base, cls, **overrides):
             f"{cls.__name__}: load it with `{found.__name__}.from_preset`."
         )
     config = load_json(preset_dir, filename)
-    config["config"] = {**config["config"], **overrides}
     try:
+        config["config"] = {**config["config"], **overrides}
         return keras.saving.deserialize_keras_object(config)
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(
@@ -183,13 +183,18 @@ def save_preset(preset_dir, backbone, task=None, metadata=None, model_card=None)
     `model_card` fills the sections of `README.md` (see
     `render_model_card`)."""
     os.makedirs(preset_dir, exist_ok=True)
-    save_json(preset_dir, CONFIG_FILE, keras.saving.serialize_keras_object(backbone))
+    serialize = keras.saving.serialize_keras_object
+    save_json(preset_dir, CONFIG_FILE, serialize(backbone))
     backbone.save_weights(os.path.join(preset_dir, WEIGHTS_FILE))
     model = backbone
     if task is not None:
-        save_json(preset_dir, TASK_CONFIG_FILE, keras.saving.serialize_keras_object(task))
+        save_json(preset_dir, TASK_CONFIG_FILE, serialize(task))
         task.head.save_weights(os.path.join(preset_dir, TASK_WEIGHTS_FILE))
         model = task
+    else:  # A task saved here before is no longer this backbone's.
+        for filename in (TASK_CONFIG_FILE, TASK_WEIGHTS_FILE):
+            if os.path.isfile(os.path.join(preset_dir, filename)):
+                os.remove(os.path.join(preset_dir, filename))
     metadata = {
         "keras_ttp_version": __version__,
         "keras_version": keras.__version__,

@@ -30,9 +30,10 @@ class PointCloudClassifierTest(TestCase):
 
     def test_default_head_and_compile(self):
         classifier = PointCloudClassifier(small_dgcnn(), num_classes=10)
-        widths = [layer.units for layer in classifier.head.layers if hasattr(layer, "units")]
+        layers = classifier.head.layers
+        widths = [layer.units for layer in layers if hasattr(layer, "units")]
         self.assertEqual(widths, [512, 256, 10])
-        rates = [layer.rate for layer in classifier.head.layers if hasattr(layer, "rate")]
+        rates = [layer.rate for layer in layers if hasattr(layer, "rate")]
         self.assertEqual(rates, [0.5, 0.5])
         classifier.compile()
         self.assertIsInstance(classifier.optimizer, keras.optimizers.Adam)

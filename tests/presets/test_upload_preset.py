@@ -20,7 +20,8 @@ class UploadPresetTest(TestCase):
     def setUp(self):
         super().setUp()
         self.preset_dir = os.path.join(self.tmp_dir, "preset")
-        PointNet(embedding_dim=16, input_transform=False).save_to_preset(self.preset_dir)
+        backbone = PointNet(embedding_dim=16, input_transform=False)
+        backbone.save_to_preset(self.preset_dir)
 
     def run_tool(self, *args):
         stdout, stderr = io.StringIO(), io.StringIO()
@@ -35,7 +36,7 @@ class UploadPresetTest(TestCase):
         api.assert_not_called()
         self.assertIn("Valid preset: PointNet", out)
         self.assertIn("Would upload to hf://owner/name:", out)
-        for filename in ("config.json", "model.weights.h5", "metadata.json", "README.md"):
+        for filename in upload_preset.preset_utils.PRESET_FILES:
             self.assertIn(f"  {filename}  (", out)
 
     def test_invalid_presets(self):
@@ -62,11 +63,12 @@ class UploadPresetTest(TestCase):
         self.assertEqual(code, 0)
         self.assertIn("Valid preset: PointCloudClassifier", out)
         self.assertIn("  task.weights.h5  (", out)
-        api.return_value.create_repo.assert_called_once_with("owner/name", exist_ok=True)
-        api.return_value.create_branch.assert_called_once_with(
+        hub = api.return_value
+        hub.create_repo.assert_called_once_with("owner/name", exist_ok=True)
+        hub.create_branch.assert_called_once_with(
             "owner/name", branch="dev", exist_ok=True
         )
-        kwargs = api.return_value.upload_folder.call_args.kwargs
+        kwargs = hub.upload_folder.call_args.kwargs
         self.assertEqual(
             (kwargs["repo_id"], kwargs["folder_path"], kwargs["revision"]),
             ("owner/name", self.preset_dir, "dev"),
