@@ -105,8 +105,8 @@ def get_dataset_dir(name, data_dir=None, download=True, cache_dir=None, base_url
     folder is looked up, then downloaded, as the module docstring says.
 
     Example:
-    >>> get_dataset_dir("modelnet40_ply_hdf5_2048")  # doctest: +SKIP
-    PosixPath('/home/me/.keras/datasets/keras_ttp/modelnet40_ply_hdf5_2048/modelnet40_ply_hdf5_2048')
+    >>> get_dataset_dir("modelnet40_ply_hdf5_2048").relative_to(default_cache_dir())
+    PosixPath('keras_ttp/modelnet40_ply_hdf5_2048/modelnet40_ply_hdf5_2048')
     """
     if data_dir is not None:
         return require_dir(data_dir, f"{name} data directory")

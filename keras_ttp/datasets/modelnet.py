@@ -9,6 +9,7 @@ from keras_ttp.datasets.download import get_dataset_dir
 from keras_ttp.datasets.frame import normalize_points
 from keras_ttp.datasets.hdf5 import read_h5_split
 from keras_ttp.datasets.validation import DataFormatError
+from keras_ttp.datasets.validation import check_choice
 from keras_ttp.datasets.validation import check_labels
 from keras_ttp.datasets.validation import check_points
 from keras_ttp.datasets.validation import read_list_file
@@ -28,11 +29,6 @@ MODELNET10_CLASSES = [
 ]  # fmt: skip
 
 
-def check_split(split, splits=("train", "test")):
-    if split not in splits:
-        raise ValueError(f"`split` must be one of {list(splits)}, got {split!r}")
-
-
 def load_modelnet_h5(data_dir=None, split="train", normalize=True):
     """ModelNet in the PointNet HDF5 layout (`modelnet40_ply_hdf5_2048`):
     `{train,test}_files.txt` list the `ply_data_*.h5` files, each holding
@@ -45,7 +41,7 @@ def load_modelnet_h5(data_dir=None, split="train", normalize=True):
     >>> data.points.shape, len(data.class_names)
     ((899, 2048, 3), 10)
     """
-    check_split(split)
+    check_choice(split, ("train", "test"), "split")
     data_dir = get_dataset_dir("modelnet40_ply_hdf5_2048", data_dir)
     class_names = read_list_file(data_dir / "shape_names.txt", "class table")
     arrays, files = read_h5_split(data_dir, f"{split}_files.txt", ["data", "label"])
@@ -77,9 +73,8 @@ def load_modelnet_resampled(
     >>> data.points.shape
     (2468, 1024, 3)
     """
-    check_split(split)
-    if num_classes not in (10, 40):
-        raise ValueError(f"`num_classes` must be 10 or 40, got {num_classes}")
+    check_choice(split, ("train", "test"), "split")
+    check_choice(num_classes, (10, 40), "num_classes")
     data_dir = get_dataset_dir("modelnet40_normal_resampled", data_dir)
     prefix = data_dir / f"modelnet{num_classes}"
     class_names = read_list_file(f"{prefix}_shape_names.txt", "class table")

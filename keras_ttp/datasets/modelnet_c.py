@@ -5,6 +5,7 @@ from keras_ttp.datasets.containers import PointCloudData
 from keras_ttp.datasets.download import get_dataset_dir
 from keras_ttp.datasets.frame import normalize_points
 from keras_ttp.datasets.modelnet import MODELNET40_CLASSES
+from keras_ttp.datasets.validation import check_choice
 from keras_ttp.datasets.validation import check_labels
 from keras_ttp.datasets.validation import check_points
 from keras_ttp.datasets.validation import read_npy
@@ -35,14 +36,10 @@ def load_modelnet40c(data_dir=None, corruption="original", severity=None, normal
             raise ValueError("`corruption='original'` takes no severity")
         name = "data_original.npy"
     elif corruption in MODELNET40C_CORRUPTIONS:
-        if severity not in (1, 2, 3, 4, 5):
-            raise ValueError(f"`severity` must be 1 to 5, got {severity!r}")
+        check_choice(severity, (1, 2, 3, 4, 5), "severity")
         name = f"data_{corruption}_{severity}.npy"
     else:
-        raise ValueError(
-            f"`corruption` must be 'original' or one of {MODELNET40C_CORRUPTIONS}, "
-            f"got {corruption!r}"
-        )
+        check_choice(corruption, ["original", *MODELNET40C_CORRUPTIONS], "corruption")
     data_dir = get_dataset_dir("modelnet40_c", data_dir)
     points = check_points(read_npy(data_dir / name), data_dir / name, ndim=3)
     labels = check_labels(

@@ -13,6 +13,7 @@ from keras_ttp.datasets.download import get_dataset_dir
 from keras_ttp.datasets.frame import normalize_points
 from keras_ttp.datasets.frame import z_up_to_y_up
 from keras_ttp.datasets.validation import DataFormatError
+from keras_ttp.datasets.validation import check_choice
 from keras_ttp.datasets.validation import check_points
 from keras_ttp.datasets.validation import require_file
 
@@ -64,36 +65,41 @@ def read_off(path):
             f"{path}: face {np.argwhere(bad)[0, 0]} refers to vertex "
             f"{faces[bad][0]}, outside 0..{num_vertices - 1}"
         )
-    return check_points(vertices, path).astype("float64"), faces
+    check_points(vertices, path)
+    return vertices, faces
 
 
 def parse_rows(lines, path, what):
     """The first three numbers of every line, as floats."""
+    rows = [line.split() for line in lines]
     try:
-        flat = np.array(" ".join(lines).split(), dtype="float64")
-        if flat.size == 3 * len(lines):  # the common case: x y z per line
-            return flat.reshape(-1, 3)
-        return np.array([line.split()[:3] for line in lines], dtype="float64")
+        if all(len(row) == 3 for row in rows):  # the common case: x y z
+            return np.array(rows, dtype="float64")
+        if all(len(row) >= 3 for row in rows):
+            return np.array([row[:3] for row in rows], dtype="float64")
     except ValueError:
-        raise DataFormatError(f"{path}: a {what} line has no three numbers") from None
+        pass
+    raise DataFormatError(f"{path}: a {what} line has no three numbers")
 
 
 def parse_faces(lines, path):
     """Triangles of the face lines `n i_1 ... i_n [colour]`, fanned."""
-    try:  # the common case: polygons of one size, no colours
-        table = np.array(" ".join(lines).split(), dtype="int64").reshape(len(lines), -1)
-    except ValueError:
-        table = None
-    if table is not None and table.shape[1] > 3 and (table[:, 0] == table.shape[1] - 1).all():
-        return fan(table[:, 1:])
+    rows = [line.split() for line in lines]
+    size = len(rows[0])
+    if size > 3 and all(len(row) == size for row in rows):
+        try:  # the common case: polygons of one size, no colours
+            table = np.array(rows, dtype="int64")
+            if (table[:, 0] == size - 1).all():
+                return fan(table[:, 1:])
+        except ValueError:
+            pass
     triangles = []
-    for number, line in enumerate(lines):
-        values = line.split()
+    for number, values in enumerate(rows):
         try:
             size = int(values[0])
             indices = np.array(values[1 : 1 + size], dtype="int64")
         except ValueError:
-            raise DataFormatError(f"{path}: bad face line {line!r}") from None
+            raise DataFormatError(f"{path}: bad face line {lines[number]!r}") from None
         if size < 3 or len(indices) < size:
             raise DataFormatError(
                 f"{path}: face {number} has {len(indices)} of its {size} "
@@ -165,8 +171,7 @@ def load_modelnet_off(
     >>> data.points.shape
     (908, 1024, 3)
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"`split` must be 'train' or 'test', got {split!r}")
+    check_choice(split, ("train", "test"), "split")
     data_dir = get_dataset_dir("ModelNet40", data_dir)
     class_names = sorted(p.name for p in data_dir.iterdir() if p.is_dir())
     if not class_names:

@@ -4,6 +4,7 @@ from keras_ttp.datasets.containers import PointCloudData
 from keras_ttp.datasets.download import get_dataset_dir
 from keras_ttp.datasets.frame import normalize_points
 from keras_ttp.datasets.hdf5 import read_h5
+from keras_ttp.datasets.validation import check_choice
 from keras_ttp.datasets.validation import check_labels
 from keras_ttp.datasets.validation import check_points
 
@@ -24,20 +25,18 @@ def load_scanobjectnn(data_dir=None, variant="PB_T50_RS", split="train", normali
     `main_split/` (`OBJ_BG`, and `PB_T50_RS` in the
     `*_augmentedrot_scale75.h5` files) and `main_split_nobg/` (`OBJ_ONLY`),
     files `{training,test}_objectdataset*.h5` holding `data` `(n, 2048, 3)`
-    and `label` `(n,)` in `SCANOBJECTNN_CLASSES`. The scans' gravity axis is
-    y, as in the other readers. Returns a `PointCloudData`.
+    and `label` `(n,)` in `SCANOBJECTNN_CLASSES`. The clouds are used in their
+    stored frame, whose gravity axis is taken to be y as in PointNeXt's
+    loader (`gravity_dim=1`); this was not checked on the real files, which
+    are not available here. Returns a `PointCloudData`.
 
     Example:
     >>> data = load_scanobjectnn("h5_files", "PB_T50_RS", "test")
     >>> data.points.shape
     (2882, 2048, 3)
     """
-    if variant not in SCANOBJECTNN_VARIANTS:
-        raise ValueError(
-            f"`variant` must be one of {list(SCANOBJECTNN_VARIANTS)}, got {variant!r}"
-        )
-    if split not in ("train", "test"):
-        raise ValueError(f"`split` must be 'train' or 'test', got {split!r}")
+    check_choice(variant, SCANOBJECTNN_VARIANTS, "variant")
+    check_choice(split, ("train", "test"), "split")
     data_dir = get_dataset_dir("scanobjectnn", data_dir)
     file_split = "training" if split == "train" else "test"
     path = data_dir / SCANOBJECTNN_VARIANTS[variant].format(split=file_split)

@@ -9,6 +9,7 @@ from keras_ttp.datasets.frame import normalize_points
 from keras_ttp.datasets.frame import z_up_to_y_up
 from keras_ttp.datasets.ply import read_ply
 from keras_ttp.datasets.validation import DataFormatError
+from keras_ttp.datasets.validation import check_choice
 from keras_ttp.datasets.validation import check_points
 from keras_ttp.datasets.validation import read_list_file
 from keras_ttp.datasets.validation import read_npy
@@ -107,8 +108,7 @@ def load_shapenet55(data_dir=None, split="train", num_points=None, seed=0, norma
     >>> data.points.shape
     (10518, 1024, 3)
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"`split` must be 'train' or 'test', got {split!r}")
+    check_choice(split, ("train", "test"), "split")
     data_dir = get_dataset_dir("shapenet55", data_dir)
     cloud_dir = require_dir(data_dir / "shapenet_pc", "ShapeNet-55 cloud folder")
     names = read_list_file(data_dir / "ShapeNet-55" / f"{split}.txt", "split list")

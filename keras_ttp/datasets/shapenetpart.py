@@ -11,6 +11,7 @@ from keras_ttp.datasets.download import get_dataset_dir
 from keras_ttp.datasets.frame import normalize_points
 from keras_ttp.datasets.hdf5 import read_h5_split
 from keras_ttp.datasets.validation import DataFormatError
+from keras_ttp.datasets.validation import check_choice
 from keras_ttp.datasets.validation import check_labels
 from keras_ttp.datasets.validation import check_points
 from keras_ttp.datasets.validation import read_list_file
@@ -58,11 +59,6 @@ def check_parts(part_labels, labels, sources, source):
     return check_labels(part_labels, NUM_PARTS, source, "the 50 parts")
 
 
-def check_split(split):
-    if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {list(SPLITS)}, got {split!r}")
-
-
 def load_shapenetpart(data_dir=None, split="train", num_points=2048, seed=0, normalize=True):
     """ShapeNetPart in PointNet++'s layout
     (`shapenetcore_partanno_segmentation_benchmark_v0_normal`):
@@ -80,7 +76,7 @@ def load_shapenetpart(data_dir=None, split="train", num_points=2048, seed=0, nor
     >>> data.points.shape, data.part_labels.shape
     ((2874, 2048, 3), (2874, 2048))
     """
-    check_split(split)
+    check_choice(split, SPLITS, "split")
     data_dir = get_dataset_dir("shapenetpart", data_dir)
     table = data_dir / "synsetoffset2category.txt"
     known = set(zip(SHAPENETPART_CLASSES, SHAPENETPART_SYNSETS))
@@ -134,7 +130,7 @@ def load_shapenetpart_h5(data_dir=None, split="train", normalize=True):
     >>> data.part_labels.shape
     (2874, 2048)
     """
-    check_split(split)
+    check_choice(split, SPLITS, "split")
     data_dir = get_dataset_dir("shapenetpart_h5", data_dir)
     arrays = {"data": [], "label": [], "pid": []}
     files = []

@@ -6,12 +6,19 @@ never with a silent partial result.
 """
 
 import pathlib
+import warnings
 
 import numpy as np
 
 
 class DataFormatError(ValueError):
     """A data file or array does not have the documented layout or values."""
+
+
+def check_choice(value, choices, name):
+    """Raises `ValueError` unless the argument `name` is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {list(choices)}, got {value!r}")
 
 
 def require_dir(path, what="data directory"):
@@ -138,9 +145,11 @@ def read_text_table(path, num_columns, delimiter=None, max_rows=None):
     """
     path = require_file(path, "text file")
     try:
-        table = np.loadtxt(
-            path, dtype="float32", delimiter=delimiter, max_rows=max_rows, ndmin=2
-        )
+        with warnings.catch_warnings():  # an empty file is reported below
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(
+                path, dtype="float32", delimiter=delimiter, max_rows=max_rows, ndmin=2
+            )
     except ValueError as error:
         raise DataFormatError(f"{path}: bad line ({error})") from None
     if table.shape[0] == 0:

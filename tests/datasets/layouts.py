@@ -37,7 +37,8 @@ def write_lines(path, lines):
 
 def write_modelnet_h5(root, splits, class_names):
     """`modelnet40_ply_hdf5_2048`: `splits` maps a split to a list of
-    `(data, label)` chunks, one `ply_data_<split><k>.h5` each."""
+    `(data, label)` chunks, one `ply_data_<split><k>.h5` each, holding also
+    the `normal` and `faceId` datasets of the official ModelNet40 files."""
     root = pathlib.Path(root)
     for split, chunks in splits.items():
         names = []
@@ -46,6 +47,8 @@ def write_modelnet_h5(root, splits, class_names):
                 root / f"ply_data_{split}{k}.h5",
                 data=data,
                 label=np.asarray(label, "uint8").reshape(-1, 1),
+                normal=np.ones_like(data),
+                faceId=np.zeros(data.shape[:2], "int32"),
             )
             names.append(f"data/modelnet40_ply_hdf5_2048/ply_data_{split}{k}.h5")
         write_lines(root / f"{split}_files.txt", names)

@@ -3,9 +3,9 @@ import pathlib
 import h5py
 import numpy as np
 
+from keras_ttp.datasets import DataFormatError
 from keras_ttp.datasets import MODELNET10_CLASSES
 from keras_ttp.datasets import MODELNET40_CLASSES
-from keras_ttp.datasets import DataFormatError
 from keras_ttp.datasets import load_modelnet_h5
 from keras_ttp.datasets import load_modelnet_resampled
 from tests.datasets.layouts import assert_normalised
@@ -102,22 +102,36 @@ class ModelNetH5LayoutTest(TestCase):
         truncate(self.root / "ply_data_train1.h5")
         self.assertFails(DataFormatError, "ply_data_train1.h5: cannot read HDF5 file, truncated")
         self.rewrite(data=self.data[3:5])
-        self.assertFails(DataFormatError, r"ply_data_train1.h5: no dataset 'label' \(it holds \['data'\]\)")
+        self.assertFails(
+            DataFormatError, r"ply_data_train1.h5: no dataset 'label' \(it holds \['data'\]\)"
+        )
         self.rewrite(data=self.data[3:5].astype("int64"), label=self.labels[3:5])
-        self.assertFails(DataFormatError, "ply_data_train1.h5: expected floating-point coordinates, got dtype int64")
+        self.assertFails(
+            DataFormatError,
+            "ply_data_train1.h5: expected floating-point coordinates, got dtype int64",
+        )
         self.rewrite(data=self.data[3:5, :, :2], label=self.labels[3:5])
-        self.assertFails(DataFormatError, r"ply_data_train1.h5: expected points of shape .*\(2, 32, 2\)")
+        self.assertFails(
+            DataFormatError, r"ply_data_train1.h5: expected points of shape .*\(2, 32, 2\)"
+        )
         self.rewrite(data=self.data[3:5, :16], label=self.labels[3:5])
-        self.assertFails(DataFormatError, "train_files.txt: the files hold arrays of different shapes")
+        self.assertFails(
+            DataFormatError, "train_files.txt: the files hold arrays of different shapes"
+        )
         nan = self.data[3:5].copy()
         nan[1, 4, 2] = np.nan
         self.rewrite(data=nan, label=self.labels[3:5])
         self.assertFails(DataFormatError, "ply_data_train1.h5: 1 points have NaN.*shape 1, point 4")
         self.rewrite(data=self.data[3:5], label=np.array([[1], [3]], "uint8"))
-        self.assertFails(DataFormatError, r"train_files.txt: label 3 is outside shape_names.txt \(valid labels: 0 to 2\)")
+        self.assertFails(
+            DataFormatError,
+            r"train_files.txt: label 3 is outside shape_names.txt \(valid labels: 0 to 2\)",
+        )
         self.rewrite(data=self.data[3:5], label=np.array([[1]], "uint8"))
         self.assertFails(DataFormatError, "ply_data_train1.h5: 1 rows of 'label' for 2 shapes")
-        write_h5(self.root / "ply_data_test0.h5", data=self.data[5:], label=np.ones((2, 2), "uint8"))
+        write_h5(
+            self.root / "ply_data_test0.h5", data=self.data[5:], label=np.ones((2, 2), "uint8")
+        )
         self.assertFails(DataFormatError, "test_files.txt: 4 labels for 2 shapes", "test")
         write_lines(self.root / "test_files.txt", [])
         self.assertFails(DataFormatError, "test_files.txt: split list is empty", "test")
@@ -156,13 +170,17 @@ class ModelNetResampledLayoutTest(TestCase):
         with self.assertRaisesRegex(DataFormatError, "chair_0002.txt: bad line"):
             load_modelnet_resampled(self.root, num_classes=10)
         path.write_text("\n".join(line[: line.rfind(",")] for line in text))
-        with self.assertRaisesRegex(DataFormatError, "chair_0002.txt: 5 values per line, expected 6"):
+        with self.assertRaisesRegex(
+            DataFormatError, "chair_0002.txt: 5 values per line, expected 6"
+        ):
             load_modelnet_resampled(self.root, num_classes=10)
         path.write_text("\n".join(["nan,0,0,0,0,1"] + text[1:]))
         with self.assertRaisesRegex(DataFormatError, "chair_0002.txt: 1 points have NaN"):
             load_modelnet_resampled(self.root, num_classes=10)
         write_lines(self.root / "modelnet10_train.txt", ["sofa_0001"])
-        with self.assertRaisesRegex(DataFormatError, "modelnet10_train.txt: class 'sofa' .* outside the class table"):
+        with self.assertRaisesRegex(
+            DataFormatError, "modelnet10_train.txt: class 'sofa' .* outside the class table"
+        ):
             load_modelnet_resampled(self.root, num_classes=10)
-        with self.assertRaisesRegex(ValueError, "`num_classes` must be 10 or 40"):
+        with self.assertRaisesRegex(ValueError, r"`num_classes` must be one of \[10, 40\], got 55"):
             load_modelnet_resampled(self.root, num_classes=55)

@@ -2,9 +2,9 @@ import pathlib
 
 import numpy as np
 
-from keras_ttp.datasets import MODELNET40_CLASSES
-from keras_ttp.datasets import MODELNET40C_CORRUPTIONS
 from keras_ttp.datasets import DataFormatError
+from keras_ttp.datasets import MODELNET40C_CORRUPTIONS
+from keras_ttp.datasets import MODELNET40_CLASSES
 from keras_ttp.datasets import load_modelnet40c
 from tests.datasets.layouts import assert_normalised
 from tests.datasets.layouts import clouds
@@ -38,7 +38,9 @@ class ModelNet40CTest(TestCase):
 
     def test_bad_input(self):
         write_modelnet40c(self.root, "data_shear_2", clouds(3, 32), [0, 40, 1])
-        with self.assertRaisesRegex(DataFormatError, "label.npy: label 40 is outside the 40 ModelNet40 classes"):
+        with self.assertRaisesRegex(
+            DataFormatError, "label.npy: label 40 is outside the 40 ModelNet40 classes"
+        ):
             load_modelnet40c(self.root, "shear", 2)
         write_modelnet40c(self.root, "data_shear_2", clouds(3, 32), [0, 1])
         with self.assertRaisesRegex(DataFormatError, "label.npy: 2 labels for 3 shapes"):
@@ -53,9 +55,13 @@ class ModelNet40CTest(TestCase):
             load_modelnet40c(self.root, "shear", 2)
         with self.assertRaisesRegex(FileNotFoundError, ".npy file not found: .*data_shear_1.npy"):
             load_modelnet40c(self.root, "shear", 1)
-        with self.assertRaisesRegex(ValueError, "`severity` must be 1 to 5"):
+        with self.assertRaisesRegex(
+            ValueError, r"`severity` must be one of \[1, 2, 3, 4, 5\], got 0"
+        ):
             load_modelnet40c(self.root, "shear", 0)
-        with self.assertRaisesRegex(ValueError, "`corruption` must be 'original' or one of"):
+        with self.assertRaisesRegex(
+            ValueError, r"`corruption` must be one of \[.original., .occlusion.,.*got .snow."
+        ):
             load_modelnet40c(self.root, "snow", 1)
         with self.assertRaisesRegex(ValueError, "takes no severity"):
             load_modelnet40c(self.root, "original", 1)

@@ -21,6 +21,11 @@ from tests.test_case import TestCase
 from tests.test_case import shared_data_dir
 
 
+# A unit cube of six quads (polygon faces).
+CUBE = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float)
+CUBE_QUADS = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]]
+
+
 def distance_to_mesh(points, mesh, tolerance=1e-4):
     """Distance of each point to the nearest triangle of a trimesh mesh,
     computed by trimesh for the triangles whose bounding box (grown by
@@ -46,6 +51,7 @@ class SurfaceSamplingTest(TestCase):
                 vertices, faces = read_off(path)
                 points = sample_mesh_surface(vertices, faces, 300, seed=0)
                 mesh = trimesh.load(path, process=False)  # trimesh's own parser
+                # In the meshes' raw units (up to ~800), with float64 vertices.
                 self.assertLess(distance_to_mesh(points, mesh).max(), 1e-5)
 
     def test_density_matches_trimesh_sampler_on_real_meshes(self):
@@ -95,11 +101,7 @@ class OffFormatTest(TestCase):
     def setUp(self):
         super().setUp()
         self.path = pathlib.Path(self.tmp_dir) / "mesh.off"
-        # A unit cube of six quads (polygon faces).
-        self.vertices = np.array(
-            [[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float
-        )
-        self.quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]]
+        self.vertices, self.quads = CUBE, CUBE_QUADS
 
     def test_header_variants_and_polygons(self):
         for fused in (False, True):
@@ -167,11 +169,11 @@ class ModelNetOffTest(TestCase):
 
     def test_cache(self):
         root = pathlib.Path(self.tmp_dir) / "ModelNet"
-        cube = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], float)
-        quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]]
         for name, scale in (("box", [1, 1, 1]), ("plate", [2, 2, 0.1])):
             for i in range(2):
-                write_off(root / name / "train" / f"{name}_{i:04d}.off", cube * scale, quads, fused_header=i == 1)
+                write_off(
+                    root / name / "train" / f"{name}_{i:04d}.off", CUBE * scale, CUBE_QUADS, i == 1
+                )
         cache = pathlib.Path(self.tmp_dir) / "cache"
         first = load_modelnet_off(root, "train", num_points=256, seed=1, cache_dir=cache)
         self.assertEqual(len(list(cache.glob("keras_ttp/off_samples/ModelNet_train_*.npz"))), 1)

@@ -44,7 +44,9 @@ class PointCloudDatasetTest(TestCase):
         dataset = PointCloudDataset(self.points, batch_size=4, drop_last=True, seed=0)
         self.assertEqual(len(dataset), 2)
         self.assertEqual(dataset[1].shape, (4, 50, 3))
-        with self.assertRaisesRegex(ValueError, "10 shapes make no batch of 16 with `drop_last=True`"):
+        with self.assertRaisesRegex(
+            ValueError, "10 shapes make no batch of 16 with `drop_last=True`"
+        ):
             PointCloudDataset(self.points, batch_size=16, drop_last=True)
 
     def test_per_epoch_resampling_and_shuffling_are_seeded(self):
@@ -87,7 +89,9 @@ class PointCloudDatasetTest(TestCase):
     def test_bad_input(self):
         nan = self.points.copy()
         nan[3, 5, 0] = np.nan
-        with self.assertRaisesRegex(DataFormatError, "PointCloudDataset points: 1 points have NaN .*shape 3, point 5"):
+        with self.assertRaisesRegex(
+            DataFormatError, "PointCloudDataset points: 1 points have NaN .*shape 3, point 5"
+        ):
             PointCloudDataset(nan)
         with self.assertRaisesRegex(DataFormatError, r"expected points of shape .*\(50, 3\)"):
             PointCloudDataset(self.points[0])
@@ -102,7 +106,9 @@ class PointCloudDatasetTest(TestCase):
 class FitTest(TestCase):
     def test_pretraining_and_embedding_extraction(self):
         data = make_synthetic_shapes(num_per_class=3, num_points=128, seed=0)
-        dataset = PointCloudDataset(data.points, batch_size=8, num_points=64, drop_last=True, seed=0)
+        dataset = PointCloudDataset(
+            data.points, batch_size=8, num_points=64, drop_last=True, seed=0
+        )
         pretrainer = keras_ttp.models.ToThePoint(
             keras_ttp.models.PointNet(embedding_dim=64), projection_dims=(32, 16), seed=0
         )

@@ -11,8 +11,13 @@ from tests.test_case import TestCase
 from tests.test_case import shared_data_dir
 
 
-def write_bytes(path, header, body=b""):
-    path.write_bytes(header.encode("ascii") + body)
+def ply_header(*lines, fmt="ascii"):
+    """A PLY header with the given element and property lines."""
+    return "".join(f"{line}\n" for line in ["ply", f"format {fmt} 1.0", *lines, "end_header"])
+
+
+def write_bytes(path, text, body=b""):
+    path.write_bytes(text.encode("ascii") + body)
     return path
 
 
@@ -35,7 +40,9 @@ class PlyTest(TestCase):
     def test_big_endian_extra_properties_and_elements(self):
         # A double-precision big-endian file with normals, a scalar element
         # before the vertices and a face element (list property) after them.
-        table = np.zeros(len(self.cloud), [(n, ">f8") for n in "xyz"] + [("nx", ">f4"), ("flag", ">u1")])
+        table = np.zeros(
+            len(self.cloud), [(n, ">f8") for n in "xyz"] + [("nx", ">f4"), ("flag", ">u1")]
+        )
         for i, axis in enumerate("xyz"):
             table[axis] = self.cloud[:, i]
         header = (
@@ -81,18 +88,22 @@ class PlyTest(TestCase):
             read_ply(self.path)
 
     def test_corrupted_files(self):
+        xyz = ["property float x", "property float y", "property float z"]
         cases = {
             "not a PLY": ("hello\n", b""),
-            "unknown PLY format": ("ply\nformat binary_middle_endian 1.0\nelement vertex 1\nend_header\n", b""),
-            "bad PLY header line": ("ply\nformat ascii 1.0\nelement vertex many\nend_header\n", b""),
-            "no 'vertex' element": ("ply\nformat ascii 1.0\nelement face 0\nend_header\n", b""),
-            r"no \['z'\] property": ("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nend_header\n", b"1 2\n"),
-            "list properties": ("ply\nformat ascii 1.0\nelement vertex 1\nproperty list uchar int i\nproperty float x\nproperty float y\nproperty float z\nend_header\n", b"1 0 1 2 3\n"),
-            "vertex rows have 2 values": ("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n", b"1 2\n"),
-        }  # fmt: skip
-        for message, (header, body) in cases.items():
+            "unknown PLY format": (ply_header("element vertex 1", fmt="binary_middle_endian"), b""),
+            "bad PLY header line": (ply_header("element vertex many"), b""),
+            "no 'vertex' element": (ply_header("element face 0"), b""),
+            r"no \['z'\] property": (ply_header("element vertex 1", *xyz[:2]), b"1 2\n"),
+            "list properties": (
+                ply_header("element vertex 1", "property list uchar int i", *xyz),
+                b"1 0 1 2 3\n",
+            ),
+            "vertex rows have 2 values": (ply_header("element vertex 1", *xyz), b"1 2\n"),
+        }
+        for message, (text, body) in cases.items():
             with self.subTest(message):
-                write_bytes(self.path, header, body)
+                write_bytes(self.path, text, body)
                 with self.assertRaisesRegex(DataFormatError, f"cloud.ply: .*{message}"):
                     read_ply(self.path)
 

@@ -2,8 +2,8 @@ import pathlib
 
 import numpy as np
 
-from keras_ttp.datasets import SCANOBJECTNN_CLASSES
 from keras_ttp.datasets import DataFormatError
+from keras_ttp.datasets import SCANOBJECTNN_CLASSES
 from keras_ttp.datasets import load_scanobjectnn
 from tests.datasets.layouts import assert_normalised
 from tests.datasets.layouts import clouds
@@ -37,17 +37,23 @@ class ScanObjectNNTest(TestCase):
 
     def test_bad_input(self):
         path = write_scanobjectnn(self.root, "OBJ_BG", "train", clouds(2, 16), [1, 15])
-        with self.assertRaisesRegex(DataFormatError, r"training_objectdataset.h5: label 15 is outside the 15 classes"):
+        with self.assertRaisesRegex(
+            DataFormatError, r"training_objectdataset.h5: label 15 is outside the 15 classes"
+        ):
             load_scanobjectnn(self.root, "OBJ_BG")
         data = clouds(2, 16)
         data[0, 0, 0] = np.inf
         write_scanobjectnn(self.root, "OBJ_BG", "train", data, [1, 2])
-        with self.assertRaisesRegex(DataFormatError, "training_objectdataset.h5: 1 points have NaN or infinite"):
+        with self.assertRaisesRegex(
+            DataFormatError, "training_objectdataset.h5: 1 points have NaN or infinite"
+        ):
             load_scanobjectnn(self.root, "OBJ_BG")
         truncate(path)
         with self.assertRaisesRegex(DataFormatError, "training_objectdataset.h5: cannot read HDF5"):
             load_scanobjectnn(self.root, "OBJ_BG")
-        with self.assertRaisesRegex(FileNotFoundError, "HDF5 file not found: .*main_split_nobg/test_objectdataset.h5"):
+        with self.assertRaisesRegex(
+            FileNotFoundError, "HDF5 file not found: .*main_split_nobg/test_objectdataset.h5"
+        ):
             load_scanobjectnn(self.root, "OBJ_ONLY", "test")
         with self.assertRaisesRegex(ValueError, "`variant` must be one of"):
             load_scanobjectnn(self.root, "PB_T25")

@@ -2,8 +2,8 @@ import pathlib
 
 import numpy as np
 
-from keras_ttp.datasets import SHAPENET_SYNSETS
 from keras_ttp.datasets import DataFormatError
+from keras_ttp.datasets import SHAPENET_SYNSETS
 from keras_ttp.datasets import load_shapenet55
 from keras_ttp.datasets import load_shapenet_ply
 from keras_ttp.datasets import read_ply
@@ -84,7 +84,9 @@ class ShapeNetLayoutTest(TestCase):
         self.assertAllClose(again.points, data.points, atol=0)
 
     def test_bad_folders(self):
-        with self.assertRaisesRegex(FileNotFoundError, "shapenet260 data directory not found: .*missing"):
+        with self.assertRaisesRegex(
+            FileNotFoundError, "shapenet260 data directory not found: .*missing"
+        ):
             load_shapenet_ply(self.root / "missing")
         (self.root / "12345678").mkdir(parents=True)
         with self.assertRaisesRegex(DataFormatError, "12345678.* not one of the 55"):
@@ -128,10 +130,12 @@ class ShapeNetLayoutTest(TestCase):
         with self.assertRaisesRegex(DataFormatError, "02691156-x.npy: expected floating-point"):
             load_shapenet55(root)
         write_shapenet55(root, {"train": [("02691156", "x", cloud[:, :2])]})
-        with self.assertRaisesRegex(DataFormatError, r"02691156-x.npy: expected points of shape.*\(16, 2\)"):
+        with self.assertRaisesRegex(
+            DataFormatError, r"02691156-x.npy: expected points of shape.*\(16, 2\)"
+        ):
             load_shapenet55(root)
         (root / "shapenet_pc" / "02691156-x.npy").write_bytes(b"\x93NUMPY garbage")
         with self.assertRaisesRegex(DataFormatError, "02691156-x.npy: cannot read .npy"):
             load_shapenet55(root)
-        with self.assertRaisesRegex(ValueError, "`split` must be 'train' or 'test'"):
+        with self.assertRaisesRegex(ValueError, "`split` must be one of \\['train', 'test'\\]"):
             load_shapenet55(root, "val")

@@ -2,9 +2,9 @@ import pathlib
 
 import numpy as np
 
+from keras_ttp.datasets import DataFormatError
 from keras_ttp.datasets import SHAPENETPART_CLASSES
 from keras_ttp.datasets import SHAPENETPART_PARTS
-from keras_ttp.datasets import DataFormatError
 from keras_ttp.datasets import load_shapenetpart
 from keras_ttp.datasets import load_shapenetpart_h5
 from tests.datasets.layouts import assert_normalised
@@ -37,14 +37,20 @@ class ShapeNetPartRealDataTest(TestCase):
         self.assertEqual(data.points.shape, (3, 2048, 3))
         self.assertEqual(data.part_labels.shape, (3, 2048))
         self.assertEqual(test.points.shape, (1, 1024, 3))
-        self.assertEqual([data.class_names[i] for i in data.labels], ["Skateboard", "Table", "Skateboard"])
+        self.assertEqual(
+            [data.class_names[i] for i in data.labels], ["Skateboard", "Table", "Skateboard"]
+        )
         self.assertEqual(test.files, ["04379243/1a2abbc9712e2fffc3bd24f986301745.txt"])
         assert_normalised(data.points)
         unnormalised = load_shapenetpart(root, "trainval", normalize=False).points
-        for points, parts, label, name in zip(unnormalised, data.part_labels, data.labels, data.files):
+        for points, parts, label, name in zip(
+            unnormalised, data.part_labels, data.labels, data.files
+        ):
             rows = np.loadtxt(root / name)
             category = SHAPENETPART_CLASSES[label]
-            self.assertTrue(set(np.unique(rows[:, 6]).astype(int)) <= set(SHAPENETPART_PARTS[category]))
+            self.assertTrue(
+                set(np.unique(rows[:, 6]).astype(int)) <= set(SHAPENETPART_PARTS[category])
+            )
             # Every sampled point is a point of the file with its own part label.
             lookup = {tuple(r[:3].astype("float32")): r[6] for r in rows}
             self.assertEqual([lookup[tuple(p)] for p in points], list(parts))
@@ -62,7 +68,7 @@ def shapes(seed, entries):
 class ShapeNetPartLayoutTest(TestCase):
     def setUp(self):
         super().setUp()
-        self.root = pathlib.Path(self.tmp_dir) / "shapenetcore_partanno_segmentation_benchmark_v0_normal"
+        self.root = pathlib.Path(self.tmp_dir) / "v0_normal"
         self.splits = {
             "train": shapes(0, [("02691156", "a", [0, 3]), ("04379243", "b", [47, 49])]),
             "val": shapes(1, [("04379243", "c", [48])]),
@@ -84,20 +90,34 @@ class ShapeNetPartLayoutTest(TestCase):
     def test_txt_bad_input(self):
         bad = shapes(3, [("04379243", "b", [12])])
         write_shapenetpart_txt(self.root, {"train": bad}, CATEGORIES)
-        with self.assertRaisesRegex(DataFormatError, r"04379243/b.txt: part label 12.0 of point 0 is outside the parts of Table \[47, 48, 49\]"):
+        with self.assertRaisesRegex(
+            DataFormatError,
+            r"04379243/b.txt: part label 12.0 of point 0 is outside the parts of Table \[47, 48, 49\]",
+        ):
             load_shapenetpart(self.root)
         write_shapenetpart_txt(self.root, {"train": []}, CATEGORIES)
-        with self.assertRaisesRegex(DataFormatError, "shuffled_train_file_list.json: split list is empty"):
+        with self.assertRaisesRegex(
+            DataFormatError, "shuffled_train_file_list.json: split list is empty"
+        ):
             load_shapenetpart(self.root)
-        write_shapenetpart_txt(self.root, {"train": shapes(4, [("03001627", "e", [12])])}, CATEGORIES)
+        write_shapenetpart_txt(
+            self.root, {"train": shapes(4, [("03001627", "e", [12])])}, CATEGORIES
+        )
         truncate(self.root / "03001627" / "e.txt", 0.97)
         with self.assertRaisesRegex(DataFormatError, "e.txt: bad line"):
             load_shapenetpart(self.root)
-        write_shapenetpart_txt(self.root, {"train": shapes(4, [("01234567", "e", [12])])}, CATEGORIES)
-        with self.assertRaisesRegex(DataFormatError, "synset 01234567 is not a ShapeNetPart category"):
+        write_shapenetpart_txt(
+            self.root, {"train": shapes(4, [("01234567", "e", [12])])}, CATEGORIES
+        )
+        with self.assertRaisesRegex(
+            DataFormatError, "synset 01234567 is not a ShapeNetPart category"
+        ):
             load_shapenetpart(self.root)
         write_lines(self.root / "synsetoffset2category.txt", ["Plane\t02691156"])
-        with self.assertRaisesRegex(DataFormatError, r"synsetoffset2category.txt: 'Plane\\t02691156' is not in the 16-category"):
+        with self.assertRaisesRegex(
+            DataFormatError,
+            r"synsetoffset2category.txt: 'Plane\\t02691156' is not in the 16-category",
+        ):
             load_shapenetpart(self.root)
         with self.assertRaisesRegex(ValueError, "`split` must be one of"):
             load_shapenetpart(self.root, "all")
@@ -117,13 +137,20 @@ class ShapeNetPartLayoutTest(TestCase):
         assert_normalised(load_shapenetpart_h5(root, "train").points)
         pid[1, 5] = 3  # an airplane part on a table
         write_shapenetpart_h5(root, {"train": (data, [0, 15], pid)})
-        with self.assertRaisesRegex(DataFormatError, r"ply_data_train0.h5\[1\]: part label 3 of point 5 is outside the parts of Table"):
+        with self.assertRaisesRegex(
+            DataFormatError,
+            r"ply_data_train0.h5\[1\]: part label 3 of point 5 is outside the parts of Table",
+        ):
             load_shapenetpart_h5(root)
         write_shapenetpart_h5(root, {"train": (data, [0, 16], pid)})
-        with self.assertRaisesRegex(DataFormatError, "label 16 is outside the 16 ShapeNetPart categories"):
+        with self.assertRaisesRegex(
+            DataFormatError, "label 16 is outside the 16 ShapeNetPart categories"
+        ):
             load_shapenetpart_h5(root)
         write_shapenetpart_h5(root, {"train": (data, [0, 15], pid[:, :16])})
-        with self.assertRaisesRegex(DataFormatError, r"'pid' has shape \(2, 16\), expected \(2, 32\)"):
+        with self.assertRaisesRegex(
+            DataFormatError, r"'pid' has shape \(2, 16\), expected \(2, 32\)"
+        ):
             load_shapenetpart_h5(root)
         with self.assertRaisesRegex(FileNotFoundError, "test_hdf5_file_list.txt"):
             load_shapenetpart_h5(root, "test")
