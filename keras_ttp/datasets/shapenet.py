@@ -85,14 +85,7 @@ def load_shapenet_ply(
     points, _ = stack_clouds(clouds, files, num_points, seed)
     if z_up:
         points = z_up_to_y_up(points)
-    if normalize:
-        points = normalize_points(points, data_dir)
-    return PointCloudData(
-        points=points,
-        labels=np.array(labels, "int32"),
-        class_names=[SHAPENET_SYNSETS[s] for s in synsets],
-        files=files,
-    )
+    return shapenet_data(points, labels, synsets, files, normalize, data_dir)
 
 
 def load_shapenet55(data_dir=None, split="train", num_points=None, seed=0, normalize=True):
@@ -120,12 +113,17 @@ def load_shapenet55(data_dir=None, split="train", num_points=None, seed=0, norma
         clouds.append(check_points(read_npy(cloud_dir / name), cloud_dir / name, 2))
         labels.append(synsets.index(synset))
     points, _ = stack_clouds(clouds, names, num_points, seed)
+    return shapenet_data(points, labels, synsets, names, normalize, cloud_dir)
+
+
+def shapenet_data(points, labels, synsets, files, normalize, source):
+    """A `PointCloudData` whose classes are `synsets`."""
     if normalize:
-        points = normalize_points(points, cloud_dir)
+        points = normalize_points(points, source)
     return PointCloudData(
         points=points,
         labels=np.array(labels, "int32"),
         class_names=[SHAPENET_SYNSETS[s] for s in synsets],
-        files=names,
+        files=files,
     )
 

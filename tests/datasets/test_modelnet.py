@@ -1,3 +1,4 @@
+import json
 import pathlib
 
 import h5py
@@ -38,6 +39,15 @@ class ModelNetRealDataTest(TestCase):
         # The community files are already centred and in the unit sphere.
         self.assertAllClose(test.points, stored, atol=1e-5)
         np.testing.assert_array_equal(test.labels, labels)
+        # The id2file lists name each row's source mesh, of the row's class.
+        for split, data in (("train", train), ("test", test)):
+            sources = []
+            for k in range(2 if split == "train" else 1):
+                path = root / f"ply_data_{split}_{k}_id2file.json"
+                sources += json.loads(path.read_text())
+            self.assertEqual(len(sources), len(data))
+            classes = [data.class_names[i] for i in data.labels]
+            self.assertEqual([s.split("/")[0] for s in sources], classes)
         # y up: beds, sofas, tables and bathtubs are thinnest along y.
         extent = train.points.max(axis=1) - train.points.min(axis=1)
         flat = np.isin(train.labels, [0, 1, 7, 8])
