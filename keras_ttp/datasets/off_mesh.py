@@ -71,35 +71,34 @@ def read_off(path):
 
 def parse_rows(lines, path, what):
     """The first three numbers of every line, as floats."""
-    rows = [line.split() for line in lines]
     try:
-        if all(len(row) == 3 for row in rows):  # the common case: x y z
-            return np.array(rows, dtype="float64")
-        if all(len(row) >= 3 for row in rows):
-            return np.array([row[:3] for row in rows], dtype="float64")
+        try:  # the common case: the same number of values on every line
+            table = np.loadtxt(lines, dtype="float64", ndmin=2)
+        except ValueError:  # lines of different lengths: their first three
+            table = np.array([line.split()[:3] for line in lines], dtype="float64")
     except ValueError:
-        pass
-    raise DataFormatError(f"{path}: a {what} line has no three numbers")
+        table = None
+    if table is None or table.ndim != 2 or table.shape[1] < 3:
+        raise DataFormatError(f"{path}: a {what} line has no three numbers")
+    return table[:, :3]
 
 
 def parse_faces(lines, path):
     """Triangles of the face lines `n i_1 ... i_n [colour]`, fanned."""
-    rows = [line.split() for line in lines]
-    size = len(rows[0])
-    if size > 3 and all(len(row) == size for row in rows):
-        try:  # the common case: polygons of one size, no colours
-            table = np.array(rows, dtype="int64")
-            if (table[:, 0] == size - 1).all():
-                return fan(table[:, 1:])
-        except ValueError:
-            pass
+    try:  # the common case: polygons of one size, no colours
+        table = np.loadtxt(lines, dtype="int64", ndmin=2)
+        if table.shape[1] > 3 and (table[:, 0] == table.shape[1] - 1).all():
+            return fan(table[:, 1:])
+    except ValueError:
+        pass
     triangles = []
-    for number, values in enumerate(rows):
+    for number, line in enumerate(lines):
+        values = line.split()
         try:
             size = int(values[0])
             indices = np.array(values[1 : 1 + size], dtype="int64")
         except ValueError:
-            raise DataFormatError(f"{path}: bad face line {lines[number]!r}") from None
+            raise DataFormatError(f"{path}: bad face line {line!r}") from None
         if size < 3 or len(indices) < size:
             raise DataFormatError(
                 f"{path}: face {number} has {len(indices)} of its {size} "

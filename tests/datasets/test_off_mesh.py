@@ -115,9 +115,11 @@ class OffFormatTest(TestCase):
 
     def test_mixed_polygons_and_colours(self):
         lines = ["OFF", "5 2 0"] + [" ".join(map(str, v)) for v in self.vertices[:5]]
+        lines[2] += " 255 0 0"  # a vertex colour
         lines += ["4 0 1 3 2 255 0 0", "3 0 1 4 0.5 0.5 0.5 1"]
         write_lines(self.path, lines)
-        _, faces = read_off(self.path)
+        vertices, faces = read_off(self.path)
+        self.assertAllClose(vertices, self.vertices[:5], atol=0)
         np.testing.assert_array_equal(faces, [[0, 1, 3], [0, 3, 2], [0, 1, 4]])
 
     def test_bad_files(self):
