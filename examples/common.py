@@ -1,0 +1,103 @@
+"""What the example scripts share: their flags, backbones and results.
+
+Data loading, pre-training, few-shot tables and results files come from
+`keras_ttp.cli`, the `keras-ttp` command line, which uses them too.
+"""
+
+import argparse
+import keras
+import numpy as np
+from sklearn import model_selection
+
+from keras_ttp import cli
+
+PRESET_HELP = (
+    "start from this preset (a folder, e.g. written by examples/pretrain.py "
+    "--preset-dir or `keras-ttp pretrain`, a registered name, or "
+    "hf://owner/name); its architecture replaces --backbone and "
+    "--embedding-dim, and a randomly initialised copy is the baseline"
+)
+
+
+def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output",)):
+    """The flags of an example, parsed, with the global seed set.
+
+    One flag per entry of `settings` (`num_points` -> `--num-points`, a
+    list takes several values), then `--data-dir`
+    (`data_help` says what it holds), `--preset` when `preset`, `--output`
+    and `--overwrite`; `extra(parser)` may add more. The flags named in
+    `files` are files to write: one that exists is refused here, before any
+    work, unless `--overwrite`.
+    """
+    title = doc.strip().splitlines()[0].removeprefix("Title: ")
+    parser = argparse.ArgumentParser(description=title, formatter_class=cli.HelpFormatter)
+    for name, value in settings.items():
+        flag = f"--{name.replace('_', '-')}"
+        many = isinstance(value, (list, tuple))
+        parser.add_argument(
+            flag,
+            type=type(value[0] if many else value),
+            nargs="+" if many else None,
+            default=value,
+            help="default: %(default)s",
+        )
+    parser.add_argument("--data-dir", help=data_help)
+    if preset:
+        parser.add_argument("--preset", help=PRESET_HELP)
+    cli.add_output_args(parser)
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args()
+    for name in files:
+        try:
+            cli.check_output(getattr(args, name), args.overwrite)
+        except FileExistsError as error:
+            parser.error(str(error))
+    keras.utils.set_random_seed(args.seed)
+    return args
+
+
+def backbones(args):
+    """The backbones to compare, `(name, backbone)` pairs, built one at a
+    time: `random_init` always, and `preset` (its pre-trained weights)
+    when `--preset` is given. With a preset, `random_init` is the preset's
+    architecture freshly initialised."""
+    yield "random_init", cli.make_backbone(
+        args.backbone, args.embedding_dim, args.preset, pretrained=False
+    )
+    if args.preset:
+        yield "preset", cli.make_backbone(preset=args.preset)
+
+
+def finish(args, settings, data, results):
+    """The results with the data, the preset, the settings and the
+    backend; written as JSON to `--output` when given."""
+    results = {
+        "data": data,
+        "preset": getattr(args, "preset", None),
+        "settings": {name: getattr(args, name) for name in settings},
+        **cli.run_info(),
+        **results,
+    }
+    if args.output:
+        cli.write_json(args.output, results)
+    return results
+
+
+def validation_split(labels, fraction, seed):
+    """`(fit, validation)` indices: a stratified, seeded split of a train
+    set, at least one shape per class held out. Model selection uses the
+    validation part, never the test split."""
+    indices = np.arange(len(labels))
+    size = max(round(fraction * len(labels)), len(np.unique(labels)))
+    return model_selection.train_test_split(
+        indices, test_size=size, stratify=labels, random_state=seed
+    )
+
+
+def keep_best_epoch(epochs):
+    """A callback that restores, at the end of `fit`, the weights of the
+    epoch with the best validation accuracy (it never stops early)."""
+    return keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
+    )
