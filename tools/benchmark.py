@@ -22,7 +22,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 BACKBONES = ("pointnet", "dgcnn")
 
 
-def time_step(backbone_name, batch_size, num_points, warmup, repeats, jit):
+def time_step(backbone_name, batch_size, num_points, warmup, repeats, jit, plain):
     """Runs in the subprocess: returns step times in seconds."""
     import resource
     import time
@@ -32,9 +32,10 @@ def time_step(backbone_name, batch_size, num_points, warmup, repeats, jit):
 
     import keras_ttp
 
-    backbone = {"pointnet": keras_ttp.models.PointNet, "dgcnn": keras_ttp.models.DGCNN}[
-        backbone_name
-    ]()
+    if backbone_name == "dgcnn":
+        backbone = keras_ttp.models.DGCNN(memory_efficient=not plain)
+    else:
+        backbone = keras_ttp.models.PointNet()
     model = keras_ttp.models.ToThePoint(backbone, seed=0)
     model.compile(jit_compile=jit if keras.backend.backend() != "torch" else False)
     points = np.random.default_rng(0).normal(size=(batch_size, num_points, 3))
@@ -62,19 +63,24 @@ def main():
     parser.add_argument(
         "--jit", action="store_true", help="jit_compile=True (XLA) on tensorflow and jax"
     )
+    parser.add_argument(
+        "--plain", action="store_true", help="DGCNN without EdgeConv's memory-saving path"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
         result = time_step(
-            args.worker, args.batch_size, args.num_points, args.warmup, args.repeats, args.jit
+            args.worker, args.batch_size, args.num_points, args.warmup, args.repeats,
+            args.jit, args.plain,
         )
         print("RESULT " + json.dumps(result))
         return
 
     print(
         f"ToThePoint pre-training step, B={args.batch_size}, N={args.num_points}, "
-        f"warmup {args.warmup}, median of {args.repeats}, jit={args.jit}"
+        f"warmup {args.warmup}, median of {args.repeats}, jit={args.jit}, "
+        f"plain EdgeConv={args.plain}"
     )
     print(f"{'backbone':10} {'backend':11} {'median s':>9} {'min s':>7} {'peak GiB':>9}")
     for backbone in args.backbones:
@@ -84,7 +90,7 @@ def main():
                 "--batch-size", str(args.batch_size),
                 "--num-points", str(args.num_points),
                 "--warmup", str(args.warmup), "--repeats", str(args.repeats),
-            ] + (["--jit"] if args.jit else [])
+            ] + (["--jit"] if args.jit else []) + (["--plain"] if args.plain else [])
             env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
             run = subprocess.run(command, env=env, capture_output=True, text=True)
             lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]

@@ -21,10 +21,23 @@ class EdgeConv(keras.layers.Layer):
     the `(batch, n, k, 2 * channels)` edge tensor. The kernel keeps the
     `(2 * channels, filters)` layout of the authors' 1x1 convolution.
 
+    With `memory_efficient=True` (the default) no `(batch, n, k, filters)`
+    tensor is kept for the backward pass. BatchNorm followed by LeakyReLU is
+    a monotonic map per channel (increasing where the BatchNorm scale
+    `gamma / sqrt(var + eps)` is positive, decreasing where it is negative),
+    so its maximum over the neighbours is its value at the neighbour where
+    the pre-BatchNorm edge value is largest (or smallest). The layer finds
+    that neighbour per channel without gradient, gathers only it, and takes
+    the BatchNorm batch statistics from per-point sums over the neighbours
+    (`E[z]`, `E[z^2]`), whose gradients need only the neighbour indices. The
+    result and its gradient are those of the plain computation (tested); the
+    variables are the same, so weights move freely between the two.
+
     Args:
         filters: output channels.
         k: number of neighbours (each point counts as its own neighbour).
         negative_slope: slope of the LeakyReLU.
+        memory_efficient: use the memory-saving computation described above.
 
     Example:
     >>> layer = EdgeConv(64, k=20)
@@ -32,11 +45,14 @@ class EdgeConv(keras.layers.Layer):
     (2, 128, 64)
     """
 
-    def __init__(self, filters, k=20, negative_slope=0.2, **kwargs):
+    def __init__(
+        self, filters, k=20, negative_slope=0.2, memory_efficient=True, **kwargs
+    ):
         super().__init__(**kwargs)
         self.filters = filters
         self.k = k
         self.negative_slope = negative_slope
+        self.memory_efficient = memory_efficient
         self.batch_norm = keras.layers.BatchNormalization(
             momentum=0.9, epsilon=1e-5, dtype=self.dtype_policy, name="batch_norm"
         )
@@ -55,14 +71,62 @@ class EdgeConv(keras.layers.Layer):
         channels = ops.shape(inputs)[-1]
         kernel = ops.cast(self.kernel, self.compute_dtype)
         neighbor_kernel = kernel[:channels]
-        center_kernel = kernel[channels:] - neighbor_kernel
-        neighbor_part = gather_neighbors(
-            ops.matmul(inputs, neighbor_kernel), indices
+        neighbor_part = ops.matmul(inputs, neighbor_kernel)
+        center_part = ops.matmul(inputs, kernel[channels:] - neighbor_kernel)
+        if self.memory_efficient:
+            edges = self.extreme_edges(neighbor_part, center_part, indices, training)
+        else:
+            edges = gather_neighbors(neighbor_part, indices)
+            edges = edges + ops.expand_dims(center_part, 2)
+            edges = ops.max(self.batch_norm(edges, training=training), axis=2)
+        return ops.leaky_relu(edges, self.negative_slope)
+
+    def extreme_edges(self, neighbor_part, center_part, indices, training):
+        """`max_k BatchNorm(z)` for the edge values `z = neighbor_part[j] +
+        center_part[i]`, keeping only `(batch, n, filters)` tensors for the
+        backward pass."""
+        bn = self.batch_norm
+        gathered = gather_neighbors(neighbor_part, indices)
+        if training:
+            mean, variance = self.edge_moments(
+                gathered, neighbor_part, center_part, indices
+            )
+            for moving, value in ((bn.moving_mean, mean), (bn.moving_variance, variance)):
+                moving.assign(
+                    moving * bn.momentum + ops.cast(value, moving.dtype) * (1 - bn.momentum)
+                )
+        else:
+            mean, variance = bn.moving_mean, bn.moving_variance
+        scale = ops.cast(bn.gamma, "float32") / ops.sqrt(
+            ops.cast(variance, "float32") + bn.epsilon
         )
-        center_part = ops.expand_dims(ops.matmul(inputs, center_kernel), 2)
-        edges = self.batch_norm(neighbor_part + center_part, training=training)
-        edges = ops.leaky_relu(edges, self.negative_slope)
-        return ops.max(edges, axis=2)
+        shift = ops.cast(bn.beta, "float32") - ops.cast(mean, "float32") * scale
+        # Per channel, the neighbour whose edge value maps to the largest
+        # BatchNorm output: the largest `z` where the scale is positive, the
+        # smallest where it is negative.
+        direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), gathered.dtype)
+        best = ops.argmax(ops.stop_gradient(gathered) * direction, axis=2)
+        neighbor = ops.take_along_axis(indices, ops.cast(best, indices.dtype), axis=2)
+        selected = ops.take_along_axis(neighbor_part, neighbor, axis=1) + center_part
+        selected = ops.cast(selected, "float32") * scale + shift
+        return ops.cast(selected, self.compute_dtype)
+
+    def edge_moments(self, gathered, neighbor_part, center_part, indices):
+        """Batch mean and (biased) variance of the edge values over batch,
+        points and neighbours, from per-point sums over the neighbours."""
+        gathered = ops.cast(gathered, "float32")
+        neighbor_part = ops.cast(neighbor_part, "float32")
+        center_part = ops.cast(center_part, "float32")
+        sum_neighbors = ops.sum(gathered, axis=2)
+        sum_squares = ops.sum(gather_neighbors(ops.square(neighbor_part), indices), axis=2)
+        k = self.k
+        count = ops.cast(ops.shape(gathered)[0] * ops.shape(gathered)[1] * k, "float32")
+        mean = ops.sum(sum_neighbors + k * center_part, axis=(0, 1)) / count
+        mean_square = ops.sum(
+            sum_squares + 2 * center_part * sum_neighbors + k * ops.square(center_part),
+            axis=(0, 1),
+        ) / count
+        return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
 
     def compute_output_shape(self, input_shape):
         return input_shape[:-1] + (self.filters,)
@@ -74,6 +138,7 @@ class EdgeConv(keras.layers.Layer):
                 "filters": self.filters,
                 "k": self.k,
                 "negative_slope": self.negative_slope,
+                "memory_efficient": self.memory_efficient,
             }
         )
         return config

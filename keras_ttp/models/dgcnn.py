@@ -20,6 +20,8 @@ class DGCNN(Backbone):
             Clouds need at least `k` points.
         edge_filters: widths of the EdgeConv layers.
         embedding_dim: width of the per-point and global features.
+        memory_efficient: EdgeConv's memory-saving computation (same
+            results; see `keras_ttp.layers.EdgeConv`).
 
     Example:
     >>> backbone = DGCNN(k=20)
@@ -29,14 +31,24 @@ class DGCNN(Backbone):
     """
 
     def __init__(
-        self, k=20, edge_filters=(64, 64, 128, 256), embedding_dim=1024, **kwargs
+        self,
+        k=20,
+        edge_filters=(64, 64, 128, 256),
+        embedding_dim=1024,
+        memory_efficient=True,
+        **kwargs,
     ):
         # === Functional model ===
         inputs = keras.Input(shape=(None, 3), name="points")
         x = inputs
         edge_features = []
         for i, filters in enumerate(edge_filters):
-            x = EdgeConv(filters, k=k, name=f"edge_conv{i + 1}")(x)
+            x = EdgeConv(
+                filters,
+                k=k,
+                memory_efficient=memory_efficient,
+                name=f"edge_conv{i + 1}",
+            )(x)
             edge_features.append(x)
         x = keras.layers.Concatenate(name="concat")(edge_features)
         x = keras.layers.Dense(embedding_dim, use_bias=False, name="conv5")(x)
@@ -58,6 +70,7 @@ class DGCNN(Backbone):
         self.k = k
         self.edge_filters = tuple(edge_filters)
         self.embedding_dim = embedding_dim
+        self.memory_efficient = memory_efficient
         self.min_points = k
 
     def get_config(self):
@@ -67,6 +80,7 @@ class DGCNN(Backbone):
                 "k": self.k,
                 "edge_filters": list(self.edge_filters),
                 "embedding_dim": self.embedding_dim,
+                "memory_efficient": self.memory_efficient,
             }
         )
         return config

@@ -59,17 +59,40 @@ class EdgeConvTest(TestCase):
         self.run_layer_test(EdgeConv(8, k=5), self.x, expected_output_shape=(2, 24, 8))
 
     def test_equals_numpy_reference(self):
-        layer = EdgeConv(6, k=4)
-        layer.build(self.x.shape)
         rng = np.random.default_rng(3)
         kernel = rng.normal(size=(6, 6)).astype("float32")
+        # Negative gammas too: there the layer must pick the smallest edge.
         gamma, beta = rng.uniform(-1, 1, 6), rng.normal(size=6)
         mean, var = rng.normal(size=6), rng.uniform(0.5, 2, 6)
-        layer.set_weights([kernel, gamma, beta, mean, var])
-        for training in (False, True):
-            expected = numpy_edge_conv(
-                self.x, kernel, 4, gamma, beta, mean, var, 1e-5, 0.2, training
-            )
-            self.assertAllClose(
-                layer(self.x, training=training), expected, atol=1e-4, rtol=1e-4
-            )
+        for memory_efficient in (True, False):
+            layer = EdgeConv(6, k=4, memory_efficient=memory_efficient)
+            layer.build(self.x.shape)
+            layer.set_weights([kernel, gamma, beta, mean, var])
+            for training in (False, True):
+                expected = numpy_edge_conv(
+                    self.x, kernel, 4, gamma, beta, mean, var, 1e-5, 0.2, training
+                )
+                self.assertAllClose(
+                    layer(self.x, training=training), expected, atol=1e-4, rtol=1e-4,
+                    msg=f"memory_efficient={memory_efficient}, training={training}",
+                )
+
+    def test_memory_efficient_path_trains_like_the_plain_one(self):
+        """Same weights in, one SGD step on a loss through the layer: the
+        same gradient-updated weights and moving statistics out."""
+
+        def one_step(memory_efficient):
+            keras.utils.set_random_seed(5)
+            inputs = keras.Input((None, 3))
+            x = EdgeConv(8, k=6, memory_efficient=memory_efficient)(inputs)
+            x = EdgeConv(5, k=6, memory_efficient=memory_efficient)(x)
+            model = keras.Model(inputs, keras.ops.max(x, axis=1))
+            weights = model.get_weights()
+            rng = np.random.default_rng(6)
+            weights[1] = rng.uniform(-1, 1, weights[1].shape).astype("float32")
+            model.set_weights(weights)
+            model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+            model.train_on_batch(self.x, np.ones((2, 5), "float32"))
+            return model.get_weights()
+
+        self.assertAllClose(one_step(True), one_step(False), atol=1e-5, rtol=1e-4)
