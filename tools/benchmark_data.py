@@ -100,7 +100,7 @@ def main():
     print(f"Pipeline: {batch_seconds * 1000:.2f} ms per batch "
           f"(B={args.batch_size}, N={args.num_points})")  # fmt: skip
     print(f"ToThePoint PointNet pre-training step: {step_seconds * 1000:.0f} ms per batch")
-    print(f"Loader share of a pre-training step: {100 * share:.2f} %")
+    print(f"Loader share of a pre-training step: {100 * share:.4f} %")
 
 
 if __name__ == "__main__":
