@@ -99,7 +99,9 @@ class Backbone(keras.Model):
             preset_utils.load_weights(backbone, preset_dir, preset_utils.WEIGHTS_FILE)
         return backbone
 
-    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+    def save_to_preset(
+        self, preset_dir, metadata=None, model_card=None, overwrite=False
+    ):
         """Saves the backbone as a preset folder: `config.json`,
         `model.weights.h5`, `metadata.json` and a model card `README.md`.
 
@@ -110,7 +112,15 @@ class Backbone(keras.Model):
                 `method`, `data`, `settings`, `metrics`, `license`,
                 `citation`, `handle` (strings; `settings` and `metrics` may
                 be dicts).
+            overwrite: write into a folder that is not empty.
+
+        Raises:
+            FileExistsError: `preset_dir` is not empty and `overwrite=False`.
         """
         preset_utils.save_preset(
-            preset_dir, self, metadata=metadata, model_card=model_card
+            preset_dir,
+            self,
+            metadata=metadata,
+            model_card=model_card,
+            overwrite=overwrite,
         )

@@ -109,7 +109,9 @@ class Task(keras.Model):
                 )
         return task
 
-    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+    def save_to_preset(
+        self, preset_dir, metadata=None, model_card=None, overwrite=False
+    ):
         """Saves the task as a preset folder: the backbone's files (see
         `Backbone.save_to_preset`, same arguments) plus `task.json` and the
         head's weights `task.weights.h5`."""
@@ -118,6 +120,7 @@ class Task(keras.Model):
             self.backbone,
             task=self,
             metadata=metadata,
+            overwrite=overwrite,
             model_card=model_card,
         )
 

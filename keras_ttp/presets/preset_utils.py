@@ -176,12 +176,20 @@ def load_weights(model, preset_dir, filename):
         ) from error
 
 
-def save_preset(preset_dir, backbone, task=None, metadata=None, model_card=None):
+def save_preset(
+    preset_dir, backbone, task=None, metadata=None, model_card=None, overwrite=False
+):
     """Writes `backbone` (and `task`, whose head weights go to
     `task.weights.h5`) with `metadata.json` and a model card to
     `preset_dir`. `metadata` entries are added to `metadata.json`;
     `model_card` fills the sections of `README.md` (see
-    `render_model_card`)."""
+    `render_model_card`). A folder that is not empty is only written into
+    with `overwrite=True`."""
+    if os.path.isdir(preset_dir) and os.listdir(preset_dir) and not overwrite:
+        raise FileExistsError(
+            f"{preset_dir} already exists and is not empty. Pass "
+            "`overwrite=True` to replace the preset in it, or choose a new folder."
+        )
     os.makedirs(preset_dir, exist_ok=True)
     serialize = keras.saving.serialize_keras_object
     save_json(preset_dir, CONFIG_FILE, serialize(backbone))

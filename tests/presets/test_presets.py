@@ -111,7 +111,9 @@ class TaskPresetTest(TestCase):
         perturb_weights(backbone)
         preset_dir = os.path.join(self.tmp_dir, "preset")
         small_classifier().save_to_preset(preset_dir)
-        backbone.save_to_preset(preset_dir)  # replaces the task preset
+        with self.assertRaisesRegex(FileExistsError, "overwrite=True"):
+            backbone.save_to_preset(preset_dir)
+        backbone.save_to_preset(preset_dir, overwrite=True)  # replaces the task
         self.assertFalse(os.path.exists(os.path.join(preset_dir, "task.json")))
         classifier = PointCloudClassifier.from_preset(preset_dir, num_classes=3)
         points = random_points(2, 32)
@@ -175,7 +177,7 @@ class PresetErrorTest(TestCase):
             Task.from_preset(self.preset_dir)
 
     def test_task_without_head_weights(self):
-        small_classifier().save_to_preset(self.preset_dir)
+        small_classifier().save_to_preset(self.preset_dir, overwrite=True)
         os.remove(self.path("task.weights.h5"))
         with self.assertRaisesRegex(ValueError, "task.weights.h5 is missing"):
             PointCloudClassifier.from_preset(self.preset_dir)

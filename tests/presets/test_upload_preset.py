@@ -44,7 +44,7 @@ class UploadPresetTest(TestCase):
         code, out, err = self.run_tool("hf://owner/name", "--dry-run")
         self.assertEqual((code, out), (1, ""))
         self.assertIn("incomplete: ['README.md'] missing", err)
-        PointNet(embedding_dim=16).save_to_preset(self.preset_dir)
+        PointNet(embedding_dim=16).save_to_preset(self.preset_dir, overwrite=True)
         with open(os.path.join(self.preset_dir, "model.weights.h5"), "r+b") as file:
             file.truncate(1000)
         code, _, err = self.run_tool("hf://owner/name", "--dry-run")
@@ -57,7 +57,7 @@ class UploadPresetTest(TestCase):
         classifier = PointCloudClassifier(
             PointNet(embedding_dim=16, input_transform=False), num_classes=3
         )
-        classifier.save_to_preset(self.preset_dir)
+        classifier.save_to_preset(self.preset_dir, overwrite=True)
         with mock.patch.object(upload_preset.huggingface_hub, "HfApi") as api:
             code, out, _ = self.run_tool("hf://owner/name@dev")
         self.assertEqual(code, 0)
