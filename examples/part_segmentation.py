@@ -30,7 +30,6 @@ official train, val and test splits.
 import os
 
 import common
-import numpy as np
 
 import keras_ttp
 from keras_ttp import datasets

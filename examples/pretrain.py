@@ -64,7 +64,7 @@ def svm_accuracy(backbone, train, test, args):
 def main():
     args = common.parse_args(
         __doc__, SETTINGS, "folder with shapenet260/ and modelnet10_ply_hdf5_2048/",
-        preset=False, extra=extra_flags,
+        preset=False, extra=extra_flags, files=("output", "preset_dir"),
     )  # fmt: skip
     pretrain_points, pretrain_data = cli.load_pretraining_points(
         args.data_dir, args.num_per_class, seed=args.seed
@@ -94,6 +94,7 @@ def main():
             model_card={"data": pretrain_data, "metrics": {
                 f"linear SVM accuracy (%), {eval_data}": pretrained
             }},
+            overwrite=args.overwrite,
         )  # fmt: skip
         print(f"Pre-trained encoder saved to {args.preset_dir}")
 

@@ -123,6 +123,7 @@ def pretrain_backbone(
     """
     pretrainer = models.ToThePoint(backbone, seed=seed)
     pretrainer.compile()
+    pretrainer.build((None, num_points, 3))  # BackupAndRestore needs it built
     dataset = datasets.PointCloudDataset(
         points, batch_size=batch_size, num_points=num_points, shuffle=True,
         drop_last=True, seed=seed,
@@ -178,20 +179,27 @@ def add_output_args(parser):
 
 
 def check_output(path, overwrite=False):
-    """Raises `FileExistsError` if `path` exists and `overwrite` is off; run
-    before the work, so a long run never ends unable to save."""
-    if path and os.path.exists(path) and not overwrite:
+    """Raises `FileExistsError` if `path` exists (an empty folder aside) and
+    `overwrite` is off; run before the work, so a long run never ends unable
+    to save."""
+    empty_dir = os.path.isdir(path or "") and not os.listdir(path)
+    if path and os.path.exists(path) and not empty_dir and not overwrite:
         raise FileExistsError(f"{path} already exists: pass --overwrite to replace it")
 
 
 def write_json(path, results):
     """Writes `results` (numpy values allowed) as indented JSON."""
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as file:
+    with open(make_parent(path), "w", encoding="utf-8") as file:
         json.dump(results, file, indent=2, default=to_builtin)
         file.write("\n")
     print(f"Results written to {path}")
+
+
+def make_parent(path):
+    """Creates the folder of the file `path` if needed; returns `path`."""
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
 
 
 def to_builtin(value):
@@ -237,8 +245,10 @@ def pretrain_command(args):
         args.preset_dir,
         metadata={"pretraining": {"data": data, **settings, **summary}},
         model_card={"data": data, "settings": settings},
+        overwrite=args.overwrite,
     )
-    print(f"Loss {summary['loss']:.4f} after {args.epochs} epochs; preset saved to {args.preset_dir}")
+    print(f"Loss {summary['loss']:.4f} after {args.epochs} epochs; "
+          f"preset saved to {args.preset_dir}")
     return {"data": data, **summary}
 
 
@@ -249,9 +259,11 @@ def evaluate_command(args):
     )
     print(f"Evaluating {args.preset}{' (random init)' * args.random_init} on {data}")
     n = args.num_points
-    train_features = evaluation.extract_embeddings(backbone, train.points[:, :n])
-    test_features = evaluation.extract_embeddings(backbone, test.points[:, :n])
-    results = {"preset": args.preset, "random_init": args.random_init, "data": data}
+    features = evaluation.extract_embeddings(  # both splits in one pass
+        backbone, np.concatenate([train.points[:, :n], test.points[:, :n]])
+    )
+    train_features, test_features = features[: len(train)], features[len(train) :]
+    results = {"data": data}
     if "svm" in args.protocol:
         accuracy = evaluation.linear_svm_accuracy(
             train_features, train.labels, test_features, test.labels, C=args.svm_c
@@ -268,7 +280,6 @@ def evaluate_command(args):
 
 def embed_command(args):
     check_output(args.embeddings, args.overwrite)
-    backbone = make_backbone(preset=args.preset, pretrained=not args.random_init)
     labels = None
     if args.points:
         points, source = load_points_file(args.points, args.h5_key), args.points
@@ -281,14 +292,12 @@ def embed_command(args):
         source = f"{source}, {args.split} split"
     if args.num_points:
         points = points[:, : args.num_points]
+    backbone = make_backbone(preset=args.preset, pretrained=not args.random_init)
     features = evaluation.extract_embeddings(backbone, points, args.batch_size)
-    if os.path.dirname(args.embeddings):
-        os.makedirs(os.path.dirname(args.embeddings), exist_ok=True)
-    np.save(args.embeddings, features)
+    np.save(make_parent(args.embeddings), features)
     print(f"Embedded {len(points)} clouds of {points.shape[1]} points from {source}: "
           f"{features.shape} saved to {args.embeddings}")
-    results = {"preset": args.preset, "source": source, "embeddings": args.embeddings,
-               "shape": list(features.shape)}  # fmt: skip
+    results = {"source": source, "shape": list(features.shape)}
     if labels is not None:
         results["labels"] = args.embeddings.removesuffix(".npy") + "_labels.npy"
         np.save(results["labels"], labels)
@@ -329,6 +338,16 @@ def add_preset_args(parser):
     )  # fmt: skip
 
 
+def add_command(commands, run, help):
+    """A subcommand parser that runs `run(args)`, with `--output` and
+    `--overwrite`; named after `run` (`embed_command` -> `embed`)."""
+    name = run.__name__.removesuffix("_command")
+    command = commands.add_parser(name, help=help, formatter_class=HelpFormatter)
+    command.set_defaults(run=run)
+    add_output_args(command)
+    return command
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-ttp",
@@ -336,16 +355,11 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"keras-ttp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    formatter = HelpFormatter
+    add_command(commands, presets_command, "list the registered presets")
 
-    command = commands.add_parser(
-        "presets", help="list the registered presets", formatter_class=formatter
-    )
-    command.set_defaults(run=presets_command)
-
-    command = commands.add_parser(
-        "pretrain", formatter_class=formatter,
-        help="pre-train a backbone with ToThePoint and save it as a preset",
+    command = add_command(
+        commands, pretrain_command,
+        "pre-train a backbone with ToThePoint and save it as a preset",
     )  # fmt: skip
     command.add_argument(
         "--preset-dir", required=True, help="where to save the pre-trained preset"
@@ -365,11 +379,10 @@ def build_parser():
     command.add_argument(
         "--checkpoint-dir", help="back up every epoch here; a rerun resumes from it"
     )
-    command.set_defaults(run=pretrain_command)
 
-    command = commands.add_parser(
-        "evaluate", formatter_class=formatter,
-        help="linear-SVM and few-shot accuracy of a preset's frozen features",
+    command = add_command(
+        commands, evaluate_command,
+        "linear-SVM and few-shot accuracy of a preset's frozen features",
     )  # fmt: skip
     add_preset_args(command)
     add_data_args(command, "modelnet10_ply_hdf5_2048/")
@@ -387,12 +400,10 @@ def build_parser():
         "--queries", type=int, default=20, help="query shapes per class and episode"
     )
     command.add_argument("--episodes", type=int, default=30, help="seeded episodes per N, K")
-    command.set_defaults(run=evaluate_command)
 
-    command = commands.add_parser(
-        "embed", formatter_class=formatter,
-        help="global features of point clouds, saved as .npy",
-    )  # fmt: skip
+    command = add_command(
+        commands, embed_command, "global features of point clouds, saved as .npy"
+    )
     add_preset_args(command)
     command.add_argument(
         "--embeddings", required=True, help="the .npy file to write, (S, dim)"
@@ -410,10 +421,6 @@ def build_parser():
         "--num-points", type=int, help="keep the first N points of each cloud"
     )
     command.add_argument("--batch-size", type=int, default=32, help="clouds per batch")
-    command.set_defaults(run=embed_command)
-
-    for command in commands.choices.values():
-        add_output_args(command)
     return parser
 
 
@@ -427,7 +434,8 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         parser.exit(1, f"keras-ttp {args.command}: error: {error}\n")
     if args.output:
-        arguments = {k: v for k, v in vars(args).items() if k not in ("run", "output", "overwrite")}
+        skip = ("run", "output", "overwrite")
+        arguments = {k: v for k, v in vars(args).items() if k not in skip}
         write_json(args.output, {**arguments, **run_info(), **results})
     return 0
 

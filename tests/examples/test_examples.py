@@ -1,0 +1,189 @@
+"""Each example script in its shortest form, as a subprocess on the current
+backend: exit status 0 and results with the expected keys in sane ranges."""
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from unittest import mock
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ttp.datasets import SYNTHETIC_CLASSES
+from keras_ttp.models import PointNet
+from tests.test_case import REPO_ROOT
+from tests.test_case import TestCase
+from tests.test_case import shared_data_dir
+
+EXAMPLES = REPO_ROOT / "examples"
+# The smallest sizes that still exercise everything: 6 synthetic classes.
+# Batch sizes divide the numbers of shapes: on jax and tensorflow a smaller
+# last batch would compile the step once more.
+TINY = ["--num-per-class", "5", "--num-points", "64", "--embedding-dim", "32"]
+
+
+def run_script(args, cwd):
+    """Runs `python *args` in `cwd` on the current backend; returns the
+    completed process (stdout and stderr as text)."""
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    return subprocess.run(
+        [sys.executable, *map(str, args)], cwd=cwd, env=env,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def read_png(path):
+    """`(width, height, pixels)` of an 8-bit RGB PNG written in one IDAT."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    assert (depth, colour) == (8, 2)
+    length = struct.unpack(">I", data[33:37])[0]
+    assert data[37:41] == b"IDAT"
+    rows = zlib.decompress(data[41 : 41 + length])
+    assert len(rows) == height * (1 + 3 * width)
+    pixels = np.frombuffer(rows, "uint8").reshape(height, 1 + 3 * width)[:, 1:]
+    return width, height, pixels.reshape(height, width, 3)
+
+
+class ExamplesTest(TestCase):
+    def run_example(self, script, *flags):
+        """Runs `examples/<script>` with `flags` and `--output`; checks the
+        exit status and returns the JSON results."""
+        output = os.path.join(self.tmp_dir, "results.json")
+        process = run_script([EXAMPLES / script, *flags, "--output", output], self.tmp_dir)
+        self.assertEqual(
+            process.returncode, 0, f"{process.stdout[-3000:]}\n{process.stderr[-3000:]}"
+        )
+        with open(output) as file:
+            results = json.load(file)
+        self.assertEqual(results["backend"], keras.backend.backend())
+        self.assertIn("synthetic", results["data"])
+        return results
+
+    def make_preset(self):
+        """A randomly initialised small PointNet saved as a preset."""
+        preset = os.path.join(self.tmp_dir, "preset")
+        PointNet(embedding_dim=32).save_to_preset(preset)
+        return preset
+
+    def assertPercent(self, value):
+        self.assertTrue(0.0 <= value <= 100.0, value)
+
+    def test_pretrain(self):
+        preset = os.path.join(self.tmp_dir, "pretrained")
+        results = self.run_example(
+            "pretrain.py", "--epochs", "1", "--num-per-class", "2", "--batch-size", "4",
+            "--num-points", "64", "--eval-points", "64", "--embedding-dim", "32",
+            "--checkpoint-dir", os.path.join(self.tmp_dir, "checkpoints"),
+            "--preset-dir", preset,
+        )  # fmt: skip
+        self.assertPercent(results["svm_accuracy_random_init"])
+        self.assertPercent(results["svm_accuracy_tothepoint"])
+        self.assertTrue(np.isfinite(results["pretraining"]["loss"]))
+        for term in ("intra_branch_1_loss", "intra_branch_2_loss", "cross_branch_loss"):
+            self.assertIn(term, results["pretraining"])
+        self.assertEqual(
+            PointNet.from_preset(preset).get_config()["embedding_dim"], 32
+        )
+
+    def test_linear_svm(self):
+        results = self.run_example(
+            "linear_svm.py", *TINY, "--preset", self.make_preset(), "--svm-c", "0.01", "0.1"
+        )
+        self.assertEqual(sorted(results["linear_svm"]), ["preset", "random_init"])
+        for result in results["linear_svm"].values():
+            self.assertPercent(result["accuracy"])
+            self.assertIn(result["C"], [0.01, 0.1])  # chosen on validation
+            self.assertEqual(len(result["validation_accuracy"]), 2)
+            self.assertEqual((result["num_train"], result["num_test"]), (30, 30))
+
+    def test_few_shot(self):
+        results = self.run_example(
+            "few_shot.py", *TINY, "--ways", "5", "10", "--shots", "2",
+            "--queries", "3", "--episodes", "2",
+        )  # fmt: skip
+        table = results["few_shot"]["random_init"]
+        self.assertPercent(table["5-way 2-shot"]["mean"])
+        self.assertGreaterEqual(table["5-way 2-shot"]["std"], 0.0)
+        self.assertIn("10 classes", table["10-way 2-shot"]["skipped"])
+
+    def test_finetune_classification(self):
+        results = self.run_example(
+            "finetune_classification.py", *TINY, "--epochs", "2", "--batch-size", "6"
+        )
+        result = results["fine_tuning"]["random_init"]
+        self.assertPercent(result["test_accuracy"])
+        self.assertPercent(result["validation_accuracy"])
+        self.assertIn(result["best_epoch"], (1, 2))
+
+    def test_part_segmentation(self):
+        results = self.run_example(
+            "part_segmentation.py", *TINY, "--num-per-class", "3", "--epochs", "1",
+            "--batch-size", "6",
+        )  # fmt: skip
+        metrics = results["part_segmentation"]["random_init"]
+        for key in ("instance_miou", "class_miou", "accuracy"):
+            self.assertPercent(metrics[key])
+        self.assertEqual(sorted(metrics["category_iou"]), sorted(SYNTHETIC_CLASSES))
+
+    def test_visualize_embeddings(self):
+        image = os.path.join(self.tmp_dir, "tsne.png")
+        results = self.run_example(
+            "visualize_embeddings.py", *TINY, "--preset", self.make_preset(),
+            "--image", image, "--panel-size", "64",
+        )  # fmt: skip
+        self.assertEqual(results["panels"], ["random_init", "preset"])
+        self.assertEqual(sorted(results["colours"]), sorted(SYNTHETIC_CLASSES))
+        for score in results["silhouette"].values():
+            self.assertTrue(-1.0 <= score <= 1.0, score)
+        width, height, pixels = read_png(image)
+        self.assertEqual((width, height), (2 * 64 + 8, 64))
+        colours = {f"#{bytes(p).hex()}" for p in pixels.reshape(-1, 3)}
+        self.assertTrue(set(results["colours"].values()) & colours)
+
+    def test_existing_output_is_refused(self):
+        """The flags of every example (parsed in-process, no subprocess)."""
+        sys.path.insert(0, str(EXAMPLES))
+        self.addCleanup(sys.path.remove, str(EXAMPLES))
+        import common
+
+        output = os.path.join(self.tmp_dir, "results.json")
+        open(output, "w").close()
+        settings = {"seed": 0, "ways": [5, 10]}
+        argv = ["example.py", "--output", output, "--ways", "5"]
+        with mock.patch.object(sys, "argv", argv), mock.patch("sys.stderr"):
+            with self.assertRaises(SystemExit) as raised:
+                common.parse_args("Title: x", settings, "data")
+        self.assertEqual(raised.exception.code, 2)
+        with mock.patch.object(sys, "argv", [*argv, "--overwrite"]):
+            args = common.parse_args("Title: x", settings, "data")
+        self.assertEqual((args.ways, args.seed, args.preset), ([5], 0, None))
+
+
+@pytest.mark.slow
+class RealDataExamplesTest(TestCase):
+    """The `--data-dir` paths on the project's real data (slow)."""
+
+    def test_linear_svm_modelnet10(self):
+        process = run_script(
+            [EXAMPLES / "linear_svm.py", "--data-dir", shared_data_dir(),
+             "--embedding-dim", "32", "--num-points", "256"],
+            self.tmp_dir,
+        )  # fmt: skip
+        self.assertEqual(process.returncode, 0, process.stderr[-3000:])
+        self.assertIn("ModelNet10", process.stdout)
+
+    def test_part_segmentation_shapenetpart(self):
+        data_dir = shared_data_dir("formats")
+        process = run_script(
+            [EXAMPLES / "part_segmentation.py", "--data-dir", data_dir, "--epochs", "1",
+             "--embedding-dim", "32", "--num-points", "128"],
+            self.tmp_dir,
+        )  # fmt: skip
+        self.assertEqual(process.returncode, 0, process.stderr[-3000:])
+        self.assertIn("ShapeNetPart", process.stdout)
