@@ -57,6 +57,17 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
     return args
 
 
+def classification_setup(doc, settings, **kwargs):
+    """`parse_args` for the examples on labelled shapes, then their data:
+    `(args, train, test, description)`, the synthetic shapes or, with
+    `--data-dir`, ModelNet10 (see `keras_ttp.cli.load_classification_data`)."""
+    args = parse_args(doc, settings, "folder with modelnet10_ply_hdf5_2048/", **kwargs)
+    train, test, data = cli.load_classification_data(
+        args.data_dir, args.num_per_class, seed=args.seed
+    )
+    return args, train, test, data
+
+
 def backbones(args):
     """The backbones to compare, `(name, backbone)` pairs, built one at a
     time: `random_init` always, and `preset` (its pre-trained weights)

@@ -23,9 +23,10 @@ ModelNet10, 1024 points per shape.
     python examples/few_shot.py --ways 5 --shots 10 --episodes 5   # quick
 """
 
-import common
 import keras_ttp
 from keras_ttp import cli
+
+import common  # examples/common.py
 
 # === Settings (the paper's) ===
 SETTINGS = {
@@ -51,11 +52,8 @@ def split_flag(parser):
 
 
 def main():
-    args = common.parse_args(
-        __doc__, SETTINGS, "folder with modelnet10_ply_hdf5_2048/", extra=split_flag
-    )
-    train, test, data = cli.load_classification_data(
-        args.data_dir, args.num_per_class, seed=args.seed
+    args, train, test, data = common.classification_setup(
+        __doc__, SETTINGS, extra=split_flag
     )
     pool = {"train": train, "test": test}[args.split]
     print(f"Data: {data}; episodes from the {args.split} split ({len(pool)} shapes)")

@@ -21,9 +21,9 @@ ModelNet10.
     python examples/finetune_classification.py --data-dir ../shared/data --epochs 50
 """
 
-import common
 import keras_ttp
-from keras_ttp import cli
+
+import common  # examples/common.py
 
 # === Settings (the paper's, scaled down for a CPU where noted) ===
 SETTINGS = {
@@ -39,10 +39,7 @@ SETTINGS = {
 
 
 def main():
-    args = common.parse_args(__doc__, SETTINGS, "folder with modelnet10_ply_hdf5_2048/")
-    train, test, data = cli.load_classification_data(
-        args.data_dir, args.num_per_class, seed=args.seed
-    )
+    args, train, test, data = common.classification_setup(__doc__, SETTINGS)
     fit, validation = common.validation_split(
         train.labels, args.validation_fraction, args.seed
     )

@@ -20,9 +20,9 @@ official ModelNet10 train and test splits, 1024 points per shape.
     python examples/linear_svm.py --data-dir ../shared/data --preset runs/ttp_pointnet
 """
 
-import common
 import keras_ttp
-from keras_ttp import cli
+
+import common  # examples/common.py
 
 # === Settings (the paper's) ===
 SETTINGS = {
@@ -37,10 +37,7 @@ SETTINGS = {
 
 
 def main():
-    args = common.parse_args(__doc__, SETTINGS, "folder with modelnet10_ply_hdf5_2048/")
-    train, test, data = cli.load_classification_data(
-        args.data_dir, args.num_per_class, seed=args.seed
-    )
+    args, train, test, data = common.classification_setup(__doc__, SETTINGS)
     print(f"Data: {data}")
     n = args.num_points
     C = args.svm_c[0] if len(args.svm_c) == 1 else args.svm_c

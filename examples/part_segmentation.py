@@ -29,10 +29,10 @@ official train, val and test splits.
 
 import os
 
-import common
-
 import keras_ttp
 from keras_ttp import datasets
+
+import common  # examples/common.py
 
 # === Settings (scaled down for a CPU) ===
 SETTINGS = {

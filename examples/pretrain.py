@@ -23,9 +23,10 @@ encoder as a preset, which the other examples take with `--preset`.
         --preset-dir runs/ttp_pointnet
 """
 
-import common
 import keras_ttp
 from keras_ttp import cli
+
+import common  # examples/common.py
 
 # === Settings (the paper's, scaled down for a CPU where noted) ===
 SETTINGS = {

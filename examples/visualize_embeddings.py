@@ -25,13 +25,13 @@ the ModelNet10 test split.
 import struct
 import zlib
 
-import common
 import numpy as np
 from sklearn import manifold
 from sklearn import metrics
 
 import keras_ttp
-from keras_ttp import cli
+
+import common  # examples/common.py
 
 # === Settings ===
 SETTINGS = {
@@ -93,12 +93,8 @@ def write_png(path, image):
 
 
 def main():
-    args = common.parse_args(
-        __doc__, SETTINGS, "folder with modelnet10_ply_hdf5_2048/", extra=image_flag,
-        files=("output", "image"),
-    )  # fmt: skip
-    _, test, data = cli.load_classification_data(
-        args.data_dir, args.num_per_class, seed=args.seed
+    args, _, test, data = common.classification_setup(
+        __doc__, SETTINGS, extra=image_flag, files=("output", "image")
     )
     colours = class_colours(len(test.class_names), args.seed)
     legend = {name: f"#{bytes(c).hex()}" for name, c in zip(test.class_names, colours)}

@@ -43,6 +43,8 @@ SYNTHETIC = "synthetic shapes (built-in, not real objects)"
 def subfolder(data_dir, name):
     """`data_dir/name` when it exists, else `data_dir` itself (the data
     set's own folder was given); the readers check what they find."""
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"data directory not found: {data_dir}")
     path = os.path.join(data_dir, name)
     return path if os.path.isdir(path) else data_dir
 

@@ -146,7 +146,10 @@ class CommandLineTest(TestCase):
         self.assertFails([*embed, self.path("flat.npy")], "shape")
         self.assertFails([*embed, self.path("clouds.txt")], ".npy or .h5")
         self.assertFails(["evaluate", "no_such_preset"], "Unknown preset 'no_such_preset'")
-        self.assertFails(["evaluate", preset, "--data-dir", self.path("nowhere")], "not found")
+        self.assertFails(
+            ["evaluate", preset, "--data-dir", self.path("nowhere")],
+            "data directory not found",
+        )
         self.assertFails(["pretrain", "--preset-dir", preset], "already exists")
         open(self.path("taken.json"), "w").close()
         self.assertFails(["presets", "--output", self.path("taken.json")], "--overwrite")
