@@ -5,6 +5,7 @@ Data loading, pre-training, few-shot tables and results files come from
 """
 
 import argparse
+
 import keras
 import numpy as np
 from sklearn import model_selection
@@ -23,9 +24,9 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
     """The flags of an example, parsed, with the global seed set.
 
     One flag per entry of `settings` (`num_points` -> `--num-points`, a
-    list takes several values), then `--data-dir`
-    (`data_help` says what it holds), `--preset` when `preset`, `--output`
-    and `--overwrite`; `extra(parser)` may add more. The flags named in
+    list takes several values), then `--data-dir` (`data_help` says what
+    it holds), `--preset` when `preset`, `--output` and `--overwrite`;
+    `extra(parser)` may add more. The flags named in
     `files` are files to write: one that exists is refused here, before any
     work, unless `--overwrite`.
     """
@@ -39,6 +40,7 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
             type=type(value[0] if many else value),
             nargs="+" if many else None,
             default=value,
+            choices=sorted(cli.BACKBONES) if name == "backbone" else None,
             help="default: %(default)s",
         )
     parser.add_argument("--data-dir", help=data_help)

@@ -9,7 +9,9 @@ trained with Adam (learning rate 1e-3) and sparse cross-entropy, every epoch
 on a fresh random subset of `--num-points` points per shape. A validation
 split carved from the train split (stratified, `--validation-fraction`)
 picks the epoch whose weights are kept; the test split is scored once, at
-the end, and picks nothing.
+the end, and picks nothing. From scratch, the validation accuracy may stay
+at chance for the first epochs while the training accuracy rises (PointNet
+in inference mode lags behind early in training); it catches up later.
 
 By default the data are the built-in synthetic shapes (six classes of
 primitive solids, generated, no download; not real objects). With
