@@ -223,7 +223,9 @@ def run_info():
 def presets_command(args):
     presets = registry.list_presets()
     for name, entry in presets.items():
-        print(f"{name}  ({entry['backbone']}, {entry['hf_handle']})")
+        entry["shipped"] = (registry.PRESETS_DIR / entry["path"]).is_dir()
+        where = "shipped with keras-ttp" if entry["shipped"] else entry["hf_handle"]
+        print(f"{name}  ({entry['backbone']}, {where})")
         print(f"    {entry['description']}")
     return {"presets": presets}
 

@@ -70,8 +70,11 @@ class CommandLineTest(TestCase):
 
     def test_presets(self):
         results, stdout = self.run_ok("presets")
-        self.assertEqual(results["presets"], list_presets())
+        self.assertEqual(sorted(results["presets"]), sorted(list_presets()))
         for name, entry in list_presets().items():
+            listed = dict(results["presets"][name])
+            self.assertIsInstance(listed.pop("shipped"), bool)
+            self.assertEqual(listed, entry)
             self.assertIn(name, stdout)
             self.assertIn(entry["description"], stdout)
 
