@@ -15,18 +15,21 @@ class Task(keras.Model):
 
     Subclasses build their functional graph in `__init__`, pass it here with
     the backbone and the head, and list their other constructor arguments in
-    `get_config`. `compile()` with no arguments picks defaults for integer
-    labels: Adam (learning rate 1e-3), `SparseCategoricalCrossentropy` on
-    logits, accuracy.
+    `get_config`. A task is compiled when built, with the defaults of
+    `compile()` for integer labels: Adam (learning rate 1e-3),
+    `SparseCategoricalCrossentropy` on logits, accuracy; call `compile()`
+    again to change them (`compile=False` skips it).
 
     Presets: `from_preset` builds a task around a preset's backbone, with a
     fresh head, or restores a whole task saved with `save_to_preset`.
     """
 
-    def __init__(self, *args, backbone, head, **kwargs):
+    def __init__(self, *args, backbone, head, compile=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.backbone = backbone
         self.head = head
+        if compile:  # `fit` works without a `compile()` call, as in keras-hub.
+            self.compile()
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """`keras.Model.compile` where `"auto"` picks Adam(1e-3),

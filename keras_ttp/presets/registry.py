@@ -35,6 +35,12 @@ PRESETS = {
 }
 
 
+# Short names that stand for one backbone's preset when no backbone class
+# says which: `PointCloudClassifier.from_preset("ttp_shapenet")` takes the
+# DGCNN encoder, the paper's headline model.
+DEFAULTS = {"ttp_shapenet": "ttp_shapenet_dgcnn"}
+
+
 def list_presets(backbone=None):
     """The registered presets, `{name: entry}`, optionally only those of
     one backbone class name.
@@ -55,12 +61,15 @@ def find_preset(name, backbone=None):
     when `name` is not registered.
 
     `backbone` (a class name) lets a short name pick that backbone's preset:
-    `find_preset("ttp_shapenet", "DGCNN")` is `ttp_shapenet_dgcnn`. A short
-    name without a backbone, or a preset of another backbone, is an error.
+    `find_preset("ttp_shapenet", "DGCNN")` is `ttp_shapenet_dgcnn`; without
+    a backbone a short name means its entry in `DEFAULTS`. A short name
+    with no default, or a preset of another backbone, is an error.
     """
     full_name = name
     if name not in PRESETS and backbone is not None:
         full_name = f"{name}_{backbone.lower()}"
+    elif name not in PRESETS and name in DEFAULTS:
+        full_name = DEFAULTS[name]
     if full_name in PRESETS:
         entry = PRESETS[full_name]
         if backbone is not None and entry["backbone"] != backbone:

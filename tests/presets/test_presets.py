@@ -185,8 +185,13 @@ class PresetErrorTest(TestCase):
     def test_unknown_and_ambiguous_names(self):
         with self.assertRaisesRegex(ValueError, "Unknown preset 'no_such'.*ttp_"):
             PointNet.from_preset("no_such")
-        with self.assertRaisesRegex(ValueError, "'ttp_shapenet' names one preset per"):
-            Backbone.from_preset("ttp_shapenet")
+        family = {
+            f"other_{name.lower()}": dict(registry.PRESETS[f"ttp_shapenet_{name.lower()}"])
+            for name in ("PointNet", "DGCNN")
+        }
+        with mock.patch.dict(registry.PRESETS, family):
+            with self.assertRaisesRegex(ValueError, "'other' names one preset per"):
+                Backbone.from_preset("other")
         with self.assertRaisesRegex(ValueError, "holds a PointNet backbone, not a"):
             DGCNN.from_preset("ttp_shapenet_pointnet")
         with self.assertRaisesRegex(ValueError, "hf://owner/name"):
@@ -259,3 +264,32 @@ class HuggingFacePresetTest(TestCase):
             "save_to_preset",
         ):
             self.assertIn(text, message)
+
+
+class DevelopersUsageTest(TestCase):
+    def test_usage_lines_run_as_written(self):
+        """DEVELOPERS.md's usage, against `ttp_shapenet` presets that this
+        test saves where the package ships them."""
+        import keras_ttp
+
+        shipped_root = os.path.join(self.tmp_dir, "shipped")
+        small_dgcnn().save_to_preset(os.path.join(shipped_root, "ttp_shapenet_dgcnn"))
+        PointNet(embedding_dim=32).save_to_preset(
+            os.path.join(shipped_root, "ttp_shapenet_pointnet")
+        )
+        train_points = random_points(8, 32)
+        train_labels = np.arange(8) % 10
+        unlabelled_points = random_points(8, 32, seed=1)
+        with mock.patch.object(registry, "PRESETS_DIR", registry.pathlib.Path(shipped_root)):
+            encoder = keras_ttp.models.DGCNN.from_preset("ttp_shapenet")     # pretrained backbone
+            clf = keras_ttp.models.PointCloudClassifier.from_preset("ttp_shapenet", num_classes=10)
+            self.assertAllClose(
+                global_features(clf.backbone, train_points),
+                global_features(encoder, train_points),
+            )
+            clf.fit(train_points, train_labels, verbose=0)                  # or a segmenter
+            pretrainer = keras_ttp.models.ToThePoint(backbone=keras_ttp.models.PointNet())
+            pretrainer.compile(optimizer="adam"); pretrainer.fit(unlabelled_points, epochs=1, verbose=0)  # noqa: E702
+        self.assertIsInstance(encoder, DGCNN)
+        self.assertIsInstance(clf.backbone, DGCNN)
+        self.assertEqual(clf.output.shape, (None, 10))
