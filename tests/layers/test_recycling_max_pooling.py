@@ -48,6 +48,19 @@ class RecyclingMaxPoolingTest(TestCase):
             self.assertAllClose(maximum, expected_max)
             self.assertAllClose(recycled, expected_recycled)
 
+    def test_exact_with_ties_signs_and_extreme_values(self):
+        rng = np.random.default_rng(4)
+        ties = rng.integers(-3, 4, size=(2, 30, 5)).astype("float32")
+        extremes = rng.choice(
+            np.array([-3e38, -1.0, -1e-38, -0.0, 0.0, 1e-38, 2.5, 3e38], "float32"),
+            size=(2, 30, 5),
+        )
+        layer = RecyclingMaxPooling()
+        for x in (ties, extremes, 1e6 * self.x[:, :30, :5]):
+            for rank in (1, 2, 15, 29):
+                _, recycled = layer(x, rank=np.int32(rank))
+                self.assertAllClose(recycled, numpy_recycling(x, rank)[1], atol=0)
+
     def test_per_sample_rank(self):
         layer = RecyclingMaxPooling(per_sample=True)
         rank = np.array([1, 20, 39], dtype="int32")
