@@ -124,3 +124,12 @@ class Backbone(keras.Model):
             model_card=model_card,
             overwrite=overwrite,
         )
+
+
+def pooled_outputs(point_features):
+    """A backbone's outputs: the per-point features and their max over the
+    points, the global feature."""
+    global_features = keras.layers.GlobalMaxPooling1D(name="max_pool")(
+        point_features
+    )
+    return {"point_features": point_features, "global_features": global_features}

@@ -3,6 +3,7 @@ import keras
 from keras_ttp.layers.edge_conv import EdgeConv
 from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.models.backbone import Backbone
+from keras_ttp.models.backbone import pooled_outputs
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -54,16 +55,8 @@ class DGCNN(Backbone):
         x = keras.layers.Dense(embedding_dim, use_bias=False, name="conv5")(x)
         x = batch_norm("conv5_bn")(x)
         point_features = keras.layers.LeakyReLU(0.2, name="conv5_relu")(x)
-        global_features = keras.layers.GlobalMaxPooling1D(name="max_pool")(
-            point_features
-        )
         super().__init__(
-            inputs=inputs,
-            outputs={
-                "point_features": point_features,
-                "global_features": global_features,
-            },
-            **kwargs,
+            inputs=inputs, outputs=pooled_outputs(point_features), **kwargs
         )
 
         # === Config ===

@@ -3,6 +3,7 @@ import keras
 from keras_ttp.layers.transform_net import TransformNet
 from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.models.backbone import Backbone
+from keras_ttp.models.backbone import pooled_outputs
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -56,16 +57,8 @@ class PointNet(Backbone):
         x = keras.layers.ReLU(name="conv2_relu")(batch_norm("conv2_bn")(x))
         x = keras.layers.Dense(embedding_dim, name="conv3")(x)
         point_features = batch_norm("conv3_bn")(x)
-        global_features = keras.layers.GlobalMaxPooling1D(name="max_pool")(
-            point_features
-        )
         super().__init__(
-            inputs=inputs,
-            outputs={
-                "point_features": point_features,
-                "global_features": global_features,
-            },
-            **kwargs,
+            inputs=inputs, outputs=pooled_outputs(point_features), **kwargs
         )
 
         # === Config ===
