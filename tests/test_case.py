@@ -16,6 +16,7 @@ import pytest
 from keras_ttp.presets import preset_utils
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def shared_data_dir(*parts):
@@ -37,6 +38,15 @@ def random_points(batch_size=2, num_points=64, seed=0):
     """Random float32 point clouds `(batch_size, num_points, 3)`."""
     rng = np.random.default_rng(seed)
     return rng.uniform(-1, 1, (batch_size, num_points, 3)).astype("float32")
+
+
+def perturb_weights(model, seed=0):
+    """Moves every weight off its initial value, so that the comparison
+    covers every variable (the T-Net's zero-initialised kernel included)."""
+    rng = np.random.default_rng(seed)
+    model.set_weights(
+        [w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()]
+    )
 
 
 class TestCase(unittest.TestCase):

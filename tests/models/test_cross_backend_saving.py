@@ -8,11 +8,12 @@ import numpy as np
 
 from keras_ttp.models import DGCNN
 from keras_ttp.models import PointNet
+from tests.test_case import BACKENDS
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
+from tests.test_case import perturb_weights
 from tests.test_case import random_points
 
-BACKENDS = ("tensorflow", "jax", "torch")
 
 LOAD_SCRIPT = textwrap.dedent(
     """
@@ -29,15 +30,6 @@ LOAD_SCRIPT = textwrap.dedent(
         np.save(f"{folder}/{name}_{keras.backend.backend()}.npy", outputs["global_features"])
     """
 )
-
-
-def perturb_weights(model, seed=0):
-    """Moves every weight off its initial value, so that the comparison
-    covers every variable (the T-Net's zero-initialised kernel included)."""
-    rng = np.random.default_rng(seed)
-    model.set_weights(
-        [w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()]
-    )
 
 
 class CrossBackendSavingTest(TestCase):

@@ -9,10 +9,10 @@ import numpy as np
 from keras_ttp.models import DGCNN
 from keras_ttp.models import PointCloudClassifier
 from keras_ttp.models import PointNet
-from tests.models.test_cross_backend_saving import BACKENDS
-from tests.models.test_cross_backend_saving import perturb_weights
 from tests.test_case import REPO_ROOT
+from tests.test_case import BACKENDS
 from tests.test_case import TestCase
+from tests.test_case import perturb_weights
 from tests.test_case import random_points
 
 LOAD_SCRIPT = textwrap.dedent(

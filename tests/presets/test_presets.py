@@ -14,10 +14,10 @@ from keras_ttp.models import Task
 from keras_ttp.presets import list_presets
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
-from tests.models.test_cross_backend_saving import perturb_weights
 from tests.presets.helpers import fill_hf_cache
 from tests.presets.helpers import offline_hub
 from tests.test_case import TestCase
+from tests.test_case import perturb_weights
 from tests.test_case import random_points
 
 
