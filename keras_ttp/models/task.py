@@ -6,6 +6,7 @@ from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.models.backbone import Backbone
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
+from keras_ttp.utils.compiling import compile_from_saved_config
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -43,11 +44,7 @@ class Task(keras.Model):
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def compile_from_config(self, config):
-        # Keras skips this for models that override `compile`; loading a
-        # saved `.keras` task needs it to restore the optimizer.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        compile_from_saved_config(self, config)
 
     def get_config(self):
         return {

@@ -5,6 +5,7 @@ from keras_ttp.layers.augmentation import PointCloudAugmentation
 from keras_ttp.layers.recycling_max_pooling import RecyclingMaxPooling
 from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.losses.nt_xent import NTXent
+from keras_ttp.utils.compiling import compile_from_saved_config
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -165,11 +166,7 @@ class ToThePoint(keras.Model):
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
 
     def compile_from_config(self, config):
-        # Keras skips this for models that override `compile`; the saved
-        # optimizer (and its state, for resuming) needs it.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        compile_from_saved_config(self, config)
 
     def get_config(self):
         config = super().get_config()
