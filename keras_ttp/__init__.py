@@ -6,4 +6,5 @@ from keras_ttp import layers
 from keras_ttp import losses
 from keras_ttp import models
 from keras_ttp import presets
+from keras_ttp import utils
 from keras_ttp.version import __version__

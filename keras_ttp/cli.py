@@ -31,6 +31,7 @@ from keras_ttp.datasets.hdf5 import read_h5
 from keras_ttp.datasets.validation import check_points
 from keras_ttp.datasets.validation import read_npy
 from keras_ttp.presets import registry
+from keras_ttp.utils import EpochSeeds
 from keras_ttp.version import __version__
 
 BACKBONES = {"pointnet": models.PointNet, "dgcnn": models.DGCNN}
@@ -110,7 +111,7 @@ def make_backbone(name="pointnet", embedding_dim=1024, preset=None, pretrained=T
 
 def pretrain_backbone(
     backbone, points, epochs, batch_size=32, num_points=1024, checkpoint_dir=None,
-    seed=0, verbose="auto",
+    seed=0, verbose="auto", callbacks=(), **pretrainer_kwargs,
 ):  # fmt: skip
     """Pre-trains `backbone` in place with ToThePoint on `points` `(S, N, 3)`.
 
@@ -118,23 +119,28 @@ def pretrain_backbone(
     drops the last incomplete batch, as the authors do. With
     `checkpoint_dir`, Keras's `BackupAndRestore` saves every epoch there and
     a run started again with the same arguments continues where the last
-    one stopped.
+    one stopped; `EpochSeeds` makes every random draw a function of
+    `(seed, epoch)`, so the resumed run ends where an uninterrupted one
+    would. `callbacks` are added to those of `fit`; `pretrainer_kwargs` go to `ToThePoint` (e.g. the ablations
+    `recycling=False` or `branches=1`).
 
     Returns a summary dict: `epochs`, `minutes` and the last value of every
     logged loss term.
     """
-    pretrainer = models.ToThePoint(backbone, seed=seed)
+    pretrainer = models.ToThePoint(backbone, seed=seed, **pretrainer_kwargs)
     pretrainer.compile()
     pretrainer.build((None, num_points, 3))  # BackupAndRestore needs it built
     dataset = datasets.PointCloudDataset(
         points, batch_size=batch_size, num_points=num_points, shuffle=True,
         drop_last=True, seed=seed,
     )  # fmt: skip
-    callbacks = []
+    callbacks = [EpochSeeds(seed, dataset), *callbacks]
     if checkpoint_dir:
-        callbacks.append(keras.callbacks.BackupAndRestore(checkpoint_dir))
+        callbacks.insert(0, keras.callbacks.BackupAndRestore(checkpoint_dir))
     start = time.time()
-    history = pretrainer.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    history = pretrainer.fit(
+        dataset, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=verbose
+    )
     summary = {"epochs": epochs, "minutes": (time.time() - start) / 60}
     summary.update({name: values[-1] for name, values in history.history.items()})
     return summary

@@ -101,7 +101,12 @@ class PointCloudDataset(keras.utils.PyDataset):
         return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.points))
 
     def on_epoch_end(self):
-        self.epoch += 1
+        self.set_epoch(self.epoch + 1)
+
+    def set_epoch(self, epoch):
+        """Moves to the draws of `epoch` (`keras_ttp.utils.EpochSeeds` calls
+        this at the start of each epoch, so a resumed run repeats them)."""
+        self.epoch = epoch
         self.order = self.shape_order()
 
     def __getitem__(self, index):

@@ -1,0 +1,54 @@
+import os
+
+import keras
+import numpy as np
+
+from keras_ttp import cli
+from keras_ttp.datasets import PointCloudDataset
+from keras_ttp.models import PointNet
+from tests.test_case import TestCase
+from tests.test_case import random_points
+
+
+class Kill(keras.callbacks.Callback):
+    """Stops a run at the start of `epoch`, as a killed session would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"killed at epoch {epoch}")
+
+
+class EpochSeedsTest(TestCase):
+    def pretrain(self, checkpoint_dir, callbacks=(), **kwargs):
+        keras.utils.set_random_seed(0)  # the same initial weights every time
+        backbone = PointNet(embedding_dim=32)
+        cli.pretrain_backbone(
+            backbone, random_points(24, 96, seed=3), epochs=3, batch_size=8,
+            num_points=64, checkpoint_dir=checkpoint_dir, seed=5, verbose=0,
+            callbacks=callbacks, **kwargs,
+        )  # fmt: skip
+        return backbone.get_weights()
+
+    def test_killed_run_resumes_to_the_uninterrupted_result(self):
+        uninterrupted = self.pretrain(os.path.join(self.tmp_dir, "a"))
+        resumed_dir = os.path.join(self.tmp_dir, "b")
+        with self.assertRaises(KeyboardInterrupt):
+            self.pretrain(resumed_dir, callbacks=[Kill(epoch=1)])
+        self.assertTrue(os.listdir(resumed_dir))  # epoch 0 was backed up
+        resumed = self.pretrain(resumed_dir)
+        self.assertAllClose(resumed, uninterrupted, atol=0, rtol=0)
+
+    def test_dataset_set_epoch_matches_counting_epochs(self):
+        points = random_points(10, 32)
+        counted = PointCloudDataset(points, batch_size=4, num_points=16, seed=1)
+        counted.on_epoch_end()
+        counted.on_epoch_end()
+        direct = PointCloudDataset(points, batch_size=4, num_points=16, seed=1)
+        direct.set_epoch(2)
+        self.assertAllClose(direct[1], counted[1], atol=0, rtol=0)
+        direct.set_epoch(0)
+        self.assertFalse(np.array_equal(direct[1], counted[1]))
