@@ -1,0 +1,161 @@
+"""Evaluates the reproduction runs of `tools/reproduce.py` on ModelNet10 and
+prints the tables of RESULTS.md.
+
+For every finished run (its `preset/`), and for randomly initialised
+backbones (`<backbone>_random_seed<s>`: the same architecture, Keras seeded
+with `s`), with the fixed protocols of DESIGN.md section 3 and no model
+selection on the test split:
+
+- `svm`: linear SVM (C = 0.1) on the frozen global features of the first
+  1024 of each shape's 2048 points, fit on the train split, scored on the
+  test split (Table 3);
+- `few-shot`: 5/10-way, 10/20-shot, 20 queries per class, the same 30
+  seeded episodes for every model, support and queries drawn disjointly
+  from the test split (Table 4);
+- `utilization`: distinct points behind the max-pooled and the recycled
+  features of each test shape, `r` drawn per shape (Table 1).
+
+Each result is stored as `<runs-dir>/results/<model>_<protocol>.json` and
+reused by later calls, so the tables grow as runs finish.
+
+    python tools/results.py --data-dir ../shared/data --runs-dir ../runs
+    python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
+        --models pointnet_ttp_seed0 pointnet_random_seed0 --protocols svm
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import keras
+import numpy as np
+
+from keras_ttp import cli
+from keras_ttp import evaluation
+from keras_ttp import models
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reproduce  # noqa: E402  (tools/reproduce.py)
+
+PROTOCOLS = ("svm", "few-shot", "utilization")
+EVAL_POINTS = 1024
+RANDOM_SEEDS = (0, 1, 2)
+FEW_SHOT = {"ways": (5, 10), "shots": (10, 20), "queries": 20, "episodes": 30}
+
+
+def all_models(runs_dir):
+    """Random-init baselines, then every finished run, in `RUNS` order."""
+    names = [f"{b}_random_seed{s}" for b in reproduce.SETTINGS for s in RANDOM_SEEDS]
+    finished = [
+        name for name in reproduce.RUNS
+        if os.path.isdir(os.path.join(runs_dir, name, "preset"))
+    ]  # fmt: skip
+    return names + finished
+
+
+def load_backbone(name, runs_dir):
+    backbone_name, variant, seed = name.split("_")
+    if variant == "random":
+        keras.utils.set_random_seed(int(seed.removeprefix("seed")))
+        return cli.BACKBONES[backbone_name]()
+    return models.Backbone.from_preset(os.path.join(runs_dir, name, "preset"))
+
+
+def evaluate(name, protocols, data, runs_dir):
+    """Runs the `protocols` not yet stored for model `name`; returns all
+    its stored results `{protocol: result}`."""
+    train, test = data
+    paths = {p: os.path.join(runs_dir, "results", f"{name}_{p}.json") for p in protocols}
+    missing = [p for p in protocols if not os.path.exists(paths[p])]
+    if missing:
+        print(f"{name}: evaluating {', '.join(missing)}", flush=True)
+        backbone = load_backbone(name, runs_dir)
+        n = EVAL_POINTS
+        features = evaluation.extract_embeddings(
+            backbone, np.concatenate([train.points[:, :n], test.points[:, :n]]), verbose=0
+        )
+        train_features, test_features = features[: len(train)], features[len(train) :]
+        for protocol in missing:
+            if protocol == "svm":
+                result = {"accuracy": evaluation.linear_svm_accuracy(
+                    train_features, train.labels, test_features, test.labels, C=0.1
+                )}  # fmt: skip
+            elif protocol == "few-shot":
+                result = cli.few_shot_table(
+                    test_features, test.labels, FEW_SHOT["ways"], FEW_SHOT["shots"],
+                    FEW_SHOT["queries"], FEW_SHOT["episodes"], seed=0, C=0.1,
+                )  # fmt: skip
+            else:
+                stats = evaluation.point_utilization(
+                    backbone, test.points[:, :n], seed=0, verbose=0
+                )
+                result = {"mean": stats["mean"], "std": stats["std"]}
+            cli.write_json(paths[protocol], {"model": name, **cli.run_info(), **result})
+    return {p: json.load(open(paths[p])) for p in protocols}
+
+
+def mean_std(values):
+    if not values:
+        return "not run yet"
+    text = f"{np.mean(values):.2f}"
+    if len(values) > 1:
+        text += f" +- {np.std(values):.2f}"
+    return text + f" (n={len(values)})"
+
+
+def print_tables(results):
+    """Markdown tables of the results found (`{model: {protocol: result}}`)."""
+    print("\n## Linear SVM, ModelNet10 test accuracy (%)\n")
+    print("| backbone | model | accuracy, mean +- std over seeds |")
+    print("|---|---|---|")
+    for backbone in reproduce.SETTINGS:
+        for variant in ("random", *reproduce.VARIANTS):
+            values = [
+                r["svm"]["accuracy"] for m, r in results.items()
+                if m.startswith(f"{backbone}_{variant}_") and "svm" in r
+            ]  # fmt: skip
+            print(f"| {backbone} | {variant} | {mean_std(values)} |")
+    few_shot = {m: r["few-shot"] for m, r in results.items() if "few-shot" in r}
+    if few_shot:
+        print("\n## Few-shot, ModelNet10 test split (%)\n")
+        settings = [k for k in next(iter(few_shot.values())) if "way" in k]
+        print("| model | " + " | ".join(settings) + " |")
+        print("|---|" + "---|" * len(settings))
+        for model, table in few_shot.items():
+            cells = [f"{table[s]['mean']:.1f} +- {table[s]['std']:.1f}" for s in settings]
+            print(f"| {model} | " + " | ".join(cells) + " |")
+    usage = {m: r["utilization"] for m, r in results.items() if "utilization" in r}
+    if usage:
+        print("\n## Point utilisation, ModelNet10 test split, 1024 points\n")
+        print("| model | max | recycled | either |")
+        print("|---|---|---|---|")
+        for model, stats in usage.items():
+            cells = [
+                f"{stats['mean'][k]:.1f} +- {stats['std'][k]:.1f}"
+                for k in ("max", "recycled", "either")
+            ]  # fmt: skip
+            print(f"| {model} | " + " | ".join(cells) + " |")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, help="folder with modelnet10_ply_hdf5_2048/")
+    parser.add_argument("--runs-dir", default="runs", help="the runs of tools/reproduce.py")
+    parser.add_argument("--models", nargs="+", help="default: every baseline and finished run")
+    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=PROTOCOLS)
+    args = parser.parse_args(argv)
+    train, test, description = cli.load_classification_data(args.data_dir)
+    print(f"Evaluating on {description}")
+    results = {}
+    for name in args.models or all_models(args.runs_dir):
+        # Few-shot and utilisation: the first seed of ToThePoint and random init.
+        first = name.endswith("seed0") and ("_ttp_" in name or "_random_" in name)
+        protocols = [p for p in args.protocols if p == "svm" or first]
+        results[name] = evaluate(name, protocols, (train, test), args.runs_dir)
+    print_tables(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
