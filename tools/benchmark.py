@@ -1,110 +1,371 @@
-"""Times one ToThePoint pre-training step per backbone and backend.
+"""Times ToThePoint pre-training per backbone, backend and jit setting,
+against a plain PyTorch implementation of the same step, in one run.
 
 A step is what `fit` runs per batch: two augmented views, the backbone on
 both, recycling, the projection head, the three NT-Xent terms and the Adam
-update. Each backend runs in its own subprocess (Keras picks its backend at
-import). Prints the median of `--repeats` timed steps after `--warmup`
-untimed ones (the first includes tracing / compilation), and the peak
-resident memory of the process.
+update. For every backbone and point count the script prints, per
+implementation (Keras on each backend, tensorflow with and without XLA, and
+`tools/torch_reference.py`, eager and `torch.compile`):
+
+- the median step time over `--repeats` steps after `--warmup` untimed ones
+  (the first includes tracing / compilation);
+- the epoch time on the 260 ShapeNet shapes (`260 // batch` steps, the
+  last incomplete batch dropped as in pre-training);
+- the peak resident memory of the process;
+- achieved GFLOP/s: matmul FLOPs counted analytically (`step_flops`,
+  backward = 2x forward, kNN distances forward only) over the step time,
+  and its share of the matmul peak measured in the same run (the best of
+  numpy and the backends on a 4096^2 float32 matmul);
+- the speed-up over the plain PyTorch eager step;
+
+and, for the Keras rows, the time share of kNN, EdgeConv (forward and
+backward, its kNN included), recycling and the loss (`--components`), each
+timed alone at the shapes it has in the step, and the embedding throughput
+(shapes/s of `extract_embeddings`-style inference, B=64, N=1024).
+
+Every measurement runs in its own subprocess (Keras picks its backend at
+import; peak memory is per process). Batch sizes default to the paper's:
+128 for PointNet, 32 for DGCNN.
 
 Usage:
-    python tools/benchmark.py --batch-size 32 --num-points 1024
-    python tools/benchmark.py --backends tensorflow --backbones dgcnn --jit
+    python tools/benchmark.py                            # everything (long)
+    python tools/benchmark.py --backbones dgcnn --num-points 1024 \
+        --implementations tensorflow+xla torch-eager --repeats 3
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 
-BACKENDS = ("tensorflow", "jax", "torch")
 BACKBONES = ("pointnet", "dgcnn")
+PAPER_BATCH = {"pointnet": 128, "dgcnn": 32}
+IMPLEMENTATIONS = {
+    # name: (backend, jit_compile) for Keras; the reference rows (first, the
+    # ratios are to them) run tools/torch_reference.py.
+    "torch-eager": ("torch", "reference"),
+    "torch-compile": ("torch", "reference-compile"),
+    "tensorflow+xla": ("tensorflow", True),
+    "tensorflow": ("tensorflow", False),
+    "jax": ("jax", True),
+    "torch": ("torch", False),
+}
+SHAPES = 260  # ShapeNet-260, the paper's pre-training set
+DGCNN_WIDTHS = (64, 64, 128, 256)
 
 
-def time_step(backbone_name, batch_size, num_points, warmup, repeats, jit, plain):
-    """Runs in the subprocess: returns step times in seconds."""
+# === Analytic FLOPs ===
+
+
+def step_flops(backbone, batch_size, num_points, embedding_dim=1024, k=20):
+    """Matmul FLOPs of one pre-training step as Keras-ttp computes it: the
+    forward pass of two views, twice that for the backward pass, and the
+    kNN distance products (forward only, no gradient). EdgeConv counts its
+    kernel applied before the gather (`2 * N * C_in * C_out` per layer)."""
+    points = batch_size * num_points
+    head = 4 * batch_size * (embedding_dim * 512 + 512 * 256)  # 2 views x (max, r)
+    knn = 0
+    if backbone == "pointnet":
+
+        def tnet(size):
+            per_point = size * 64 + 64 * 128 + 128 * 1024 + size * size
+            per_cloud = 1024 * 512 + 512 * 256 + 256 * size * size
+            return points * per_point + batch_size * per_cloud
+
+        per_view = tnet(3) + tnet(64) + points * (3 * 64 + 64 * 128 + 128 * embedding_dim)
+    else:
+        per_view, channels = 0, 3
+        for width in DGCNN_WIDTHS:
+            per_view += points * 2 * channels * width
+            knn += batch_size * num_points * num_points * channels
+            channels = width
+        per_view += points * sum(DGCNN_WIDTHS) * embedding_dim
+    forward = 2 * per_view + head
+    return 2 * (3 * forward + 2 * knn)  # multiply-adds -> FLOPs
+
+
+# === Workers (each in its own subprocess) ===
+
+
+def peak_rss_gib():
     import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def median_time(run, warmup, repeats):
     import time
 
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def keras_step(backbone_name, batch_size, num_points, warmup, repeats, jit, components):
+    """Step times of the Keras implementation; with `components`, the time
+    of kNN, EdgeConv, recycling and the loss alone at the step's shapes."""
     import keras
     import numpy as np
 
     import keras_ttp
 
-    if backbone_name == "dgcnn":
-        backbone = keras_ttp.models.DGCNN(memory_efficient=not plain)
-    else:
-        backbone = keras_ttp.models.PointNet()
+    keras.utils.set_random_seed(0)
+    backbone = make_keras_backbone(backbone_name)
     model = keras_ttp.models.ToThePoint(backbone, seed=0)
-    model.compile(jit_compile=jit if keras.backend.backend() != "torch" else False)
+    model.compile(jit_compile=jit)
     points = np.random.default_rng(0).normal(size=(batch_size, num_points, 3))
     points = points.astype("float32")
-    for _ in range(warmup):
-        model.train_on_batch(points)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        logs = model.train_on_batch(points, return_dict=True)
-        float(logs["loss"])  # wait for asynchronous backends
-        times.append(time.perf_counter() - start)
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    return {"times": times, "peak_gib": peak_gib}
+
+    def step():
+        float(model.train_on_batch(points, return_dict=True)["loss"])
+
+    result = {"times": median_time(step, warmup, repeats), "peak_gib": peak_rss_gib()}
+    if components:
+        result["components"] = keras_components(
+            backbone_name, batch_size, num_points, warmup, repeats, jit
+        )
+    return result
+
+
+def make_keras_backbone(name):
+    import keras_ttp
+
+    return keras_ttp.models.DGCNN() if name == "dgcnn" else keras_ttp.models.PointNet()
+
+
+def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit):
+    """Seconds per step spent in each component, each timed alone (in a
+    small Keras model at the shapes and call counts of one step)."""
+    import keras
+    import numpy as np
+    from keras import ops
+
+    import keras_ttp
+    from keras_ttp.layers import knn
+
+    rng = np.random.default_rng(0)
+
+    def timed(model, x, train):
+        loss = lambda y_true, y_pred: ops.mean(ops.cast(y_pred, "float32"))  # noqa: E731
+        model.compile(optimizer="sgd", loss=loss, jit_compile=jit)
+        if train:
+            run = lambda: float(model.train_on_batch(x, np.zeros(len(x), "float32")))  # noqa: E731
+        else:
+            run = lambda: ops.convert_to_numpy(model.predict_on_batch(x))  # noqa: E731
+        return statistics.median(median_time(run, warmup, repeats))
+
+    def wrap(layer_fn, channels):
+        inputs = keras.Input((num_points, channels), batch_size=batch_size)
+        return keras.Model(inputs, layer_fn(inputs))
+
+    def normal(*shape):
+        return rng.normal(size=shape).astype("float32")
+
+    class KNN(keras.layers.Layer):
+        def call(self, x):
+            return knn(x, 20)
+
+    views = 2
+    times = {}
+    if backbone_name == "dgcnn":
+        times["knn"] = times["edgeconv"] = 0.0
+        channels = 3
+        for width in DGCNN_WIDTHS:
+            x = normal(batch_size, num_points, channels)
+            times["knn"] += views * timed(wrap(KNN(), channels), x, train=False)
+            edge_conv = keras_ttp.layers.EdgeConv(width)
+            times["edgeconv"] += views * timed(wrap(edge_conv, channels), x, train=True)
+            channels = width
+    pooling = keras_ttp.layers.RecyclingMaxPooling(seed=0)
+    features = normal(batch_size, num_points, 1024)
+    model = wrap(lambda x: ops.stack(pooling(x)), 1024)
+    times["recycling"] = views * timed(model, features, train=False)
+    class PairLoss(keras.layers.Layer):
+        def call(self, pairs):
+            return keras_ttp.losses.nt_xent(pairs[:, 0], pairs[:, 1], 0.1)
+
+    inputs = keras.Input((2, 256), batch_size=batch_size)
+    loss_model = keras.Model(inputs, PairLoss()(keras.layers.Dense(256)(inputs)))
+    pairs = normal(batch_size, 2, 256)
+    times["loss"] = 3 * timed(loss_model, pairs, train=True)
+    return times
+
+
+def keras_embedding(backbone_name, repeats):
+    """Shapes per second of inference with a frozen backbone, B=64, N=1024."""
+    import numpy as np
+
+    backbone = make_keras_backbone(backbone_name)
+    points = np.random.default_rng(0).normal(size=(64, 1024, 3)).astype("float32")
+    times = median_time(lambda: backbone.predict_on_batch(points), 1, repeats)
+    return {"shapes_per_s": 64 / statistics.median(times), "peak_gib": peak_rss_gib()}
+
+
+def reference_step(backbone_name, batch_size, num_points, warmup, repeats, compile):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import torch_reference
+
+    return torch_reference.time_step(
+        backbone_name, batch_size, num_points, warmup, repeats, compile=compile
+    )
+
+
+def matmul_peak(repeats):
+    """GFLOP/s of a 4096 x 4096 float32 matmul with this backend's Keras
+    ops (jitted where the backend can) and with numpy."""
+    import keras
+    import numpy as np
+    from keras import ops
+
+    size = 4096
+    a = np.random.default_rng(0).normal(size=(size, size)).astype("float32")
+    flops = 2 * size**3
+    result = {}
+    result["numpy"] = flops / statistics.median(median_time(lambda: a @ a, 1, repeats)) / 1e9
+    x = ops.convert_to_tensor(a)
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        matmul = jax.jit(lambda x: x @ x)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        matmul = tf.function(lambda x: x @ x, jit_compile=True)
+    else:
+        matmul = ops.matmul
+        x = (x, x)
+    args = x if isinstance(x, tuple) else (x,)
+    run = lambda: ops.convert_to_numpy(matmul(*args))  # noqa: E731
+    result[backend] = flops / statistics.median(median_time(run, 1, repeats)) / 1e9
+    return result
+
+
+def worker(args):
+    if args.worker == "peak":
+        return matmul_peak(args.repeats)
+    if args.worker == "embed":
+        return keras_embedding(args.backbones[0], args.repeats)
+    backend, mode = IMPLEMENTATIONS[args.worker]
+    backbone, n = args.backbones[0], args.num_points[0]
+    if mode in ("reference", "reference-compile"):
+        return reference_step(
+            backbone, args.batch_size, n, args.warmup, args.repeats, mode == "reference-compile"
+        )
+    return keras_step(
+        backbone, args.batch_size, n, args.warmup, args.repeats, mode, args.components
+    )
+
+
+# === The table ===
+
+
+def run_worker(name, backend, extra):
+    """Runs `--worker name` on `backend`; returns its JSON result or an
+    error string."""
+    command = [sys.executable, os.path.abspath(__file__), "--worker", name, *extra]
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    run = subprocess.run(command, env=env, capture_output=True, text=True)
+    lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    if run.returncode != 0 or not lines:
+        return "failed: " + (run.stderr.strip().splitlines() or ["no output"])[-1][-300:]
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="+", default=BACKENDS, choices=BACKENDS)
     parser.add_argument("--backbones", nargs="+", default=BACKBONES, choices=BACKBONES)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--num-points", type=int, default=1024)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--num-points", nargs="+", type=int, default=[2048, 1024])
     parser.add_argument(
-        "--jit", action="store_true", help="jit_compile=True (XLA) on tensorflow and jax"
+        "--batch-size", type=int, help="default: the paper's, 128 (PointNet), 32 (DGCNN)"
     )
     parser.add_argument(
-        "--plain", action="store_true", help="DGCNN without EdgeConv's memory-saving path"
-    )
+        "--implementations", nargs="+", default=list(IMPLEMENTATIONS),
+        choices=list(IMPLEMENTATIONS),
+    )  # fmt: skip
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--components", action=argparse.BooleanOptionalAction, default=True,
+        help="time kNN, EdgeConv, recycling and the loss alone (Keras rows)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--embedding", action=argparse.BooleanOptionalAction, default=True,
+        help="embedding throughput, B=64, N=1024 (Keras rows)",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
     if args.worker:
-        result = time_step(
-            args.worker, args.batch_size, args.num_points, args.warmup, args.repeats,
-            args.jit, args.plain,
-        )
-        print("RESULT " + json.dumps(result))
+        print("RESULT " + json.dumps(worker(args)), flush=True)
         return
 
-    print(
-        f"ToThePoint pre-training step, B={args.batch_size}, N={args.num_points}, "
-        f"warmup {args.warmup}, median of {args.repeats}, jit={args.jit}, "
-        f"plain EdgeConv={args.plain}"
-    )
-    print(f"{'backbone':10} {'backend':11} {'median s':>9} {'min s':>7} {'peak GiB':>9}")
+    repeats = ["--warmup", str(args.warmup), "--repeats", str(args.repeats)]
+    peaks = {}
+    for backend in sorted({IMPLEMENTATIONS[i][0] for i in args.implementations}):
+        result = run_worker("peak", backend, repeats)
+        if isinstance(result, dict):
+            peaks.update(result)
+    peak = max(peaks.values())
+    print("Matmul peak, 4096^2 float32, GFLOP/s: "
+          + ", ".join(f"{k} {v:.0f}" for k, v in sorted(peaks.items()))
+          + f" -> peak {peak:.0f}")  # fmt: skip
     for backbone in args.backbones:
-        for backend in args.backends:
-            command = [
-                sys.executable, __file__, "--worker", backbone,
-                "--batch-size", str(args.batch_size),
-                "--num-points", str(args.num_points),
-                "--warmup", str(args.warmup), "--repeats", str(args.repeats),
-            ] + (["--jit"] if args.jit else []) + (["--plain"] if args.plain else [])
-            env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-            run = subprocess.run(command, env=env, capture_output=True, text=True)
-            lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
-            if run.returncode != 0 or not lines:
-                print(f"{backbone:10} {backend:11} failed: {run.stderr.strip()[-500:]}")
-                continue
-            result = json.loads(lines[-1][len("RESULT "):])
-            times = sorted(result["times"])
-            median = times[len(times) // 2]
-            print(
-                f"{backbone:10} {backend:11} {median:9.3f} {times[0]:7.3f} "
-                f"{result['peak_gib']:9.2f}",
-                flush=True,
-            )
+        batch_size = args.batch_size or PAPER_BATCH[backbone]
+        for num_points in args.num_points:
+            report(backbone, batch_size, num_points, args, repeats, peak)
+        if args.embedding:
+            print(f"\n{backbone} embedding throughput, B=64, N=1024 (shapes/s):")
+            for name in args.implementations:
+                backend, mode = IMPLEMENTATIONS[name]
+                if str(mode).startswith("reference"):
+                    continue
+                result = run_worker("embed", backend, ["--backbones", backbone, *repeats])
+                text = result if isinstance(result, str) else f"{result['shapes_per_s']:.1f}"
+                print(f"  {name:15} {text}", flush=True)
+
+
+def report(backbone, batch_size, num_points, args, repeats, peak):
+    flops = step_flops(backbone, batch_size, num_points)
+    steps = SHAPES // batch_size
+    print(
+        f"\n{backbone}, B={batch_size}, N={num_points}: one pre-training step "
+        f"({flops / 1e9:.0f} GFLOP of matmuls), median of {args.repeats} after "
+        f"{args.warmup} warm-up; an epoch of {SHAPES} shapes = {steps} steps"
+    )
+    print(
+        f"{'implementation':15} {'step s':>8} {'epoch s':>8} {'peak GiB':>9} "
+        f"{'GFLOP/s':>8} {'% peak':>7} {'vs eager':>9}  time shares"
+    )
+    shape = ["--backbones", backbone, "--num-points", str(num_points),
+             "--batch-size", str(batch_size), *repeats]  # fmt: skip
+    rows = {}
+    for name in args.implementations:
+        backend, mode = IMPLEMENTATIONS[name]
+        extra = shape + (["--components"] if args.components else ["--no-components"])
+        result = run_worker(name, backend, extra)
+        if isinstance(result, str):
+            print(f"{name:15} {result}", flush=True)
+            continue
+        step = statistics.median(result["times"])
+        rows[name] = step
+        ratio = rows["torch-eager"] / step if "torch-eager" in rows else float("nan")
+        shares = ", ".join(
+            f"{part} {100 * seconds / step:.0f}%"
+            for part, seconds in result.get("components", {}).items()
+        )
+        print(
+            f"{name:15} {step:8.2f} {step * steps:8.1f} {result['peak_gib']:9.2f} "
+            f"{flops / step / 1e9:8.0f} {100 * flops / step / 1e9 / peak:6.0f}% "
+            f"{ratio:8.2f}x  {shares}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
