@@ -18,9 +18,16 @@ selection on the test split:
 Each result is stored as `<runs-dir>/results/<model>_<protocol>.json` and
 reused by later calls, so the tables grow as runs finish.
 
+`--ship <run>` copies a finished, evaluated run into the package as its
+backbone's registered `ttp_shapenet_<backbone>` preset, with the run's
+settings and its ModelNet10 results in `metadata.json` and the model card
+(`tests/presets/test_shipped_presets.py` checks the recorded accuracy).
+
     python tools/results.py --data-dir ../shared/data --runs-dir ../runs
     python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
         --models pointnet_ttp_seed0 pointnet_random_seed0 --protocols svm
+    python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
+        --models pointnet_ttp_seed0 --ship pointnet_ttp_seed0
 """
 
 import argparse
@@ -34,6 +41,7 @@ import numpy as np
 from keras_ttp import cli
 from keras_ttp import evaluation
 from keras_ttp import models
+from keras_ttp.presets import registry
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reproduce  # noqa: E402  (tools/reproduce.py)
@@ -138,12 +146,61 @@ def print_tables(results):
             print(f"| {model} | " + " | ".join(cells) + " |")
 
 
+def ship(name, results, runs_dir, data_description, overwrite=False):
+    """Writes run `name` as the package's `ttp_shapenet_<backbone>` preset,
+    its pre-training settings and `results` recorded with it."""
+    backbone_name, variant, _ = reproduce.parse_run(name)
+    preset_name = f"ttp_shapenet_{backbone_name}"
+    target = registry.PRESETS_DIR / registry.PRESETS[preset_name]["path"]
+    source = os.path.join(runs_dir, name, "preset")
+    backbone = models.Backbone.from_preset(source)
+    pretraining = json.load(open(os.path.join(source, "metadata.json")))["pretraining"]
+    svm = results["svm"]["accuracy"]
+    command = (
+        f"python tools/reproduce.py --data-dir DATA --only {name} && "
+        f"python tools/results.py --data-dir DATA --models {name}"
+    )
+    evaluation_record = {
+        "data": data_description, "protocol": "linear SVM, C=0.1, 1024 points, "
+        "fit on the train split, scored on the test split", "linear_svm_accuracy": svm,
+        "few_shot": results.get("few-shot"), "command": command,
+    }  # fmt: skip
+    metrics = {f"ModelNet10 linear-SVM test accuracy (%), {data_description}": f"{svm:.2f}"}
+    for setting, value in (results.get("few-shot") or {}).items():
+        if "mean" in value:
+            metrics[f"ModelNet10 few-shot {setting} (%)"] = (
+                f"{value['mean']:.1f} +- {value['std']:.1f} (30 episodes, test split)"
+            )
+    backbone.save_to_preset(
+        target,
+        metadata={"pretraining": pretraining, "evaluation": evaluation_record},
+        model_card={
+            "title": f"keras-ttp {preset_name}",
+            "description": (
+                f"{registry.PRESETS[preset_name]['description']} Pre-trained by "
+                f"keras-ttp itself on only 260 shapes, for {pretraining['epochs']} "
+                "epochs (the paper: 800), on a 2-core CPU; see RESULTS.md."
+            ),
+            "data": pretraining["data"],
+            "settings": pretraining,
+            "metrics": metrics,
+            "handle": preset_name,
+        },
+        overwrite=overwrite,
+    )
+    print(f"{name} shipped as {preset_name} in {target}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="folder with modelnet10_ply_hdf5_2048/")
     parser.add_argument("--runs-dir", default="runs", help="the runs of tools/reproduce.py")
     parser.add_argument("--models", nargs="+", help="default: every baseline and finished run")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=PROTOCOLS)
+    parser.add_argument("--ship", help="a run to write into the package as its preset")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace a preset the package ships"
+    )
     args = parser.parse_args(argv)
     train, test, description = cli.load_classification_data(args.data_dir)
     print(f"Evaluating on {description}")
@@ -154,6 +211,11 @@ def main(argv=None):
         protocols = [p for p in args.protocols if p == "svm" or first]
         results[name] = evaluate(name, protocols, (train, test), args.runs_dir)
     print_tables(results)
+    if args.ship:
+        evaluated = results.get(args.ship) or evaluate(
+            args.ship, ["svm", "few-shot"], (train, test), args.runs_dir
+        )
+        ship(args.ship, evaluated, args.runs_dir, description, args.overwrite)
     return 0
 
 

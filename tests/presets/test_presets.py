@@ -248,10 +248,11 @@ class HuggingFacePresetTest(TestCase):
         fill_hf_cache(self.cache_dir, "owner/pointnet", self.preset_dir)
         self.assertLoadsBackbone("test_pointnet")
 
-    def test_registered_ttp_shapenet_not_available(self):
-        shipped = registry.PRESETS_DIR / "ttp_shapenet_pointnet"
-        if shipped.is_dir():
-            self.skipTest(f"the preset ships now: {shipped}")
+    def test_registered_preset_not_available(self):
+        # A package folder without the shipped presets, an empty hub cache.
+        empty_root = registry.pathlib.Path(self.tmp_dir)
+        self.enterContext(mock.patch.object(registry, "PRESETS_DIR", empty_root))
+        shipped = empty_root / "ttp_shapenet_pointnet"
         with self.assertRaises(FileNotFoundError) as context:
             PointNet.from_preset("ttp_shapenet")
         message = str(context.exception)
