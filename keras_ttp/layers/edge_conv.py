@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_ttp.layers.batch_norm_max import scale_and_shift
+from keras_ttp.layers.batch_norm_max import update_moving_moments
 from keras_ttp.layers.knn import gather_neighbors
 from keras_ttp.layers.knn import knn
 
@@ -91,16 +93,10 @@ class EdgeConv(keras.layers.Layer):
             mean, variance = self.edge_moments(
                 gathered, neighbor_part, center_part, indices
             )
-            for moving, value in ((bn.moving_mean, mean), (bn.moving_variance, variance)):
-                moving.assign(
-                    moving * bn.momentum + ops.cast(value, moving.dtype) * (1 - bn.momentum)
-                )
+            update_moving_moments(bn, mean, variance)
         else:
             mean, variance = bn.moving_mean, bn.moving_variance
-        scale = ops.cast(bn.gamma, "float32") / ops.sqrt(
-            ops.cast(variance, "float32") + bn.epsilon
-        )
-        shift = ops.cast(bn.beta, "float32") - ops.cast(mean, "float32") * scale
+        scale, shift = scale_and_shift(bn, mean, variance)
         # Per channel, the neighbour whose edge value maps to the largest
         # BatchNorm output: the largest `z` where the scale is positive, the
         # smallest where it is negative.

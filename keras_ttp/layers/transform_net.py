@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_ttp.layers.batch_norm_max import batch_norm_max
+
 
 def batch_norm(name, dtype=None):
     """BatchNormalization with PyTorch's defaults (momentum 0.1, eps 1e-5),
@@ -76,13 +78,16 @@ class TransformNet(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
         self.transform_layer.build(shape)
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         # `training` reaches the BatchNormalization layers through Keras's
         # call context.
         x = inputs
-        for layer in self.point_layers:
+        for layer in self.point_layers[:-3]:
             x = layer(x)
-        x = ops.max(x, axis=1)
+        # The last point layer's BatchNorm + ReLU + max over points, at the
+        # extreme points only (batch_norm_max: same value and gradient).
+        dense, bn, _ = self.point_layers[-3:]
+        x = ops.relu(batch_norm_max(bn, dense(x), training))
         for layer in self.global_layers:
             x = layer(x)
         transform = ops.reshape(self.transform_layer(x), (-1, self.size, self.size))
