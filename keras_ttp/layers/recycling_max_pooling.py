@@ -152,10 +152,26 @@ def kth_largest_index(x, rank):
         middle = ops.bitwise_or(low, high) - ops.right_shift(
             ops.bitwise_xor(low, high), 1
         )
-        enough = ops.sum(keys >= middle, axis=-1, keepdims=True) >= needed
+        enough = count_at_least(keys, middle) >= needed
         low = ops.where(enough, middle, low)
         high = ops.where(enough, high, middle - 1)
     return ops.argmax(keys == low, axis=-1)
+
+
+def count_at_least(keys, threshold):
+    """How many of the `keys` `(..., n)` are `>= threshold` `(..., 1)`, as
+    `(..., 1)` int32.
+
+    Measured on (32, 1024, 2048) keys (32 bisection steps): under XLA
+    (tensorflow, jax) a float mat-vec with a ones vector, which runs in the
+    BLAS, is 1.2x (jax) to 2x (tensorflow) faster than the integer sum XLA
+    emits; in torch's eager mode it is 2.6x slower than torch's bool sum.
+    """
+    mask = keys >= threshold
+    if keras.backend.backend() == "torch":
+        return ops.sum(mask, axis=-1, keepdims=True)
+    ones = ops.ones((ops.shape(keys)[-1], 1), dtype="float32")
+    return ops.cast(ops.matmul(ops.cast(mask, "float32"), ones), "int32")
 
 
 def count_distinct(indices):
