@@ -108,7 +108,9 @@ def median_time(run, warmup, repeats):
     return times
 
 
-def keras_step(backbone_name, batch_size, num_points, warmup, repeats, jit, components):
+def keras_step(
+    backbone_name, batch_size, num_points, warmup, repeats, jit, components, plain=False
+):
     """Step times of the Keras implementation; with `components`, the time
     of kNN, EdgeConv, recycling and the loss alone at the step's shapes."""
     import keras
@@ -117,7 +119,7 @@ def keras_step(backbone_name, batch_size, num_points, warmup, repeats, jit, comp
     import keras_ttp
 
     keras.utils.set_random_seed(0)
-    backbone = make_keras_backbone(backbone_name)
+    backbone = make_keras_backbone(backbone_name, plain)
     model = keras_ttp.models.ToThePoint(backbone, seed=0)
     model.compile(jit_compile=jit)
     points = np.random.default_rng(0).normal(size=(batch_size, num_points, 3))
@@ -134,10 +136,12 @@ def keras_step(backbone_name, batch_size, num_points, warmup, repeats, jit, comp
     return result
 
 
-def make_keras_backbone(name):
+def make_keras_backbone(name, plain=False):
     import keras_ttp
 
-    return keras_ttp.models.DGCNN() if name == "dgcnn" else keras_ttp.models.PointNet()
+    if name == "dgcnn":
+        return keras_ttp.models.DGCNN(memory_efficient=not plain)
+    return keras_ttp.models.PointNet()
 
 
 def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit):
@@ -260,8 +264,9 @@ def worker(args):
             backbone, args.batch_size, n, args.warmup, args.repeats, mode == "reference-compile"
         )
     return keras_step(
-        backbone, args.batch_size, n, args.warmup, args.repeats, mode, args.components
-    )
+        backbone, args.batch_size, n, args.warmup, args.repeats, mode, args.components,
+        args.plain_edgeconv,
+    )  # fmt: skip
 
 
 # === The table ===
@@ -299,6 +304,10 @@ def main():
     parser.add_argument(
         "--embedding", action=argparse.BooleanOptionalAction, default=True,
         help="embedding throughput, B=64, N=1024 (Keras rows)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--plain-edgeconv", action="store_true",
+        help="DGCNN(memory_efficient=False) in the Keras rows (memory comparison)",
     )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -349,6 +358,7 @@ def report(backbone, batch_size, num_points, args, repeats, peak):
     for name in args.implementations:
         backend, mode = IMPLEMENTATIONS[name]
         extra = shape + (["--components"] if args.components else ["--no-components"])
+        extra += ["--plain-edgeconv"] if args.plain_edgeconv else []
         result = run_worker(name, backend, extra)
         if isinstance(result, str):
             print(f"{name:15} {result}", flush=True)
