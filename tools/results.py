@@ -231,11 +231,17 @@ def main(argv=None):
     parser.add_argument("--runs-dir", default="runs", help="the runs of tools/reproduce.py")
     parser.add_argument("--models", nargs="+", help="default: every baseline and finished run")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=PROTOCOLS)
+    parser.add_argument(
+        "--tables", action="store_true", help="only print the tables of the stored results"
+    )
     parser.add_argument("--ship", help="a run to write into the package as its preset")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace a preset the package ships"
     )
     args = parser.parse_args(argv)
+    if args.tables:
+        print_tables(stored_results(args.runs_dir))
+        return 0
     train, test, description = cli.load_classification_data(args.data_dir)
     print(f"Evaluating on {description}")
     for name in args.models or all_models(args.runs_dir):
