@@ -1,0 +1,56 @@
+"""tools/reproduce.py (the resumable pre-training queue) and the `--ship`
+step of tools/results.py, on tiny settings and files written by the test."""
+
+import json
+import os
+from unittest import mock
+
+from keras_ttp.models import Backbone
+from keras_ttp.presets import registry
+from tests.datasets.layouts import clouds
+from tests.datasets.layouts import write_shapenet_ply
+from tests.test_case import TestCase
+from tools import reproduce
+from tools import results
+
+TINY = {
+    "pointnet": {"batch_size": 4, "num_points": 32, "epochs": 1},
+    "dgcnn": {"batch_size": 4, "num_points": 32, "epochs": 1},
+}
+
+
+class ReproduceTest(TestCase):
+    def test_run_names(self):
+        self.assertEqual(reproduce.parse_run("dgcnn_onebranch_seed1"), ("dgcnn", "onebranch", 1))
+        self.assertIn("pointnet_ttp_seed0", reproduce.RUNS)
+        with self.assertRaisesRegex(ValueError, "unknown run 'pointnet_best_seed0'"):
+            reproduce.parse_run("pointnet_best_seed0")
+
+    def test_run_then_ship(self):
+        data_dir = os.path.join(self.tmp_dir, "data")
+        shapes = {"02691156": list(clouds(4, 48)), "02828884": list(clouds(4, 48, seed=1))}
+        write_shapenet_ply(os.path.join(data_dir, "shapenet260"), shapes)
+        runs_dir = os.path.join(self.tmp_dir, "runs")
+        with mock.patch.dict(reproduce.SETTINGS, TINY):
+            preset_dir = reproduce.run("pointnet_norecycling_seed0", data_dir, runs_dir)
+            # A finished run is not run again.
+            self.assertEqual(
+                reproduce.run("pointnet_norecycling_seed0", data_dir, runs_dir), preset_dir
+            )
+        metadata = json.load(open(os.path.join(preset_dir, "metadata.json")))
+        self.assertEqual(metadata["pretraining"]["pretrainer_arguments"], {"recycling": False})
+        self.assertEqual(metadata["pretraining"]["epochs"], 1)
+        self.assertTrue(os.path.exists(os.path.join(runs_dir, "pointnet_norecycling_seed0", "log.csv")))
+
+        package_dir = registry.pathlib.Path(self.tmp_dir, "package")
+        with mock.patch.object(registry, "PRESETS_DIR", package_dir):
+            stored = {"svm": {"accuracy": 55.5}, "few-shot": {"5-way 10-shot": {"mean": 60.0, "std": 1.0}}}
+            results.ship("pointnet_norecycling_seed0", stored, runs_dir, "test data")
+            backbone = Backbone.from_preset("ttp_shapenet_pointnet")
+            with self.assertRaises(FileExistsError):  # never replaced without asking
+                results.ship("pointnet_norecycling_seed0", stored, runs_dir, "test data")
+        self.assertEqual(type(backbone).__name__, "PointNet")
+        shipped = json.load(open(package_dir / "ttp_shapenet_pointnet" / "metadata.json"))
+        self.assertEqual(shipped["evaluation"]["linear_svm_accuracy"], 55.5)
+        card = (package_dir / "ttp_shapenet_pointnet" / "README.md").read_text()
+        self.assertIn("55.50", card)
