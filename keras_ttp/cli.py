@@ -121,8 +121,8 @@ def pretrain_backbone(
     a run started again with the same arguments continues where the last
     one stopped; `EpochSeeds` makes every random draw a function of
     `(seed, epoch)`, so the resumed run ends where an uninterrupted one
-    would. `callbacks` are added to those of `fit`; `pretrainer_kwargs` go to `ToThePoint` (e.g. the ablations
-    `recycling=False` or `branches=1`).
+    would. `callbacks` are added to those of `fit`; `pretrainer_kwargs` go
+    to `ToThePoint` (e.g. the ablations `recycling=False` or `branches=1`).
 
     Returns a summary dict: `epochs`, `minutes` and the last value of every
     logged loss term.

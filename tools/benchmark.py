@@ -244,10 +244,8 @@ def matmul_peak(repeats):
 
         matmul = tf.function(lambda x: x @ x, jit_compile=True)
     else:
-        matmul = ops.matmul
-        x = (x, x)
-    args = x if isinstance(x, tuple) else (x,)
-    run = lambda: ops.convert_to_numpy(matmul(*args))  # noqa: E731
+        matmul = lambda x: ops.matmul(x, x)  # noqa: E731
+    run = lambda: ops.convert_to_numpy(matmul(x))  # noqa: E731
     result[backend] = flops / statistics.median(median_time(run, 1, repeats)) / 1e9
     return result
 

@@ -90,10 +90,12 @@ def evaluate(name, protocols, data, runs_dir):
         print(f"{name}: evaluating {', '.join(missing)}", flush=True)
         backbone = load_backbone(name, runs_dir)
         n = EVAL_POINTS
-        features = evaluation.extract_embeddings(
-            backbone, np.concatenate([train.points[:, :n], test.points[:, :n]]), verbose=0
-        )
-        train_features, test_features = features[: len(train)], features[len(train) :]
+        if missing != ["utilization"]:  # utilisation runs the backbone itself
+            features = evaluation.extract_embeddings(
+                backbone, np.concatenate([train.points[:, :n], test.points[:, :n]]),
+                verbose=0,
+            )  # fmt: skip
+            train_features, test_features = features[: len(train)], features[len(train) :]
         for protocol in missing:
             if protocol == "svm":
                 result = {"accuracy": evaluation.linear_svm_accuracy(

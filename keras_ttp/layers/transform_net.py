@@ -79,8 +79,8 @@ class TransformNet(keras.layers.Layer):
         self.transform_layer.build(shape)
 
     def call(self, inputs, training=None):
-        # `training` reaches the BatchNormalization layers through Keras's
-        # call context.
+        # `training` reaches the sublayers' BatchNormalization through
+        # Keras's call context; `batch_norm_max` takes it explicitly.
         x = inputs
         for layer in self.point_layers[:-3]:
             x = layer(x)
