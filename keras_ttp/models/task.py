@@ -7,6 +7,7 @@ from keras_ttp.models.backbone import Backbone
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
 from keras_ttp.utils.compiling import compile_from_saved_config
+from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -32,16 +33,32 @@ class Task(keras.Model):
         if compile:  # `fit` works without a `compile()` call, as in keras-hub.
             self.compile()
 
-    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+    def compile(
+        self,
+        optimizer="auto",
+        loss="auto",
+        *,
+        metrics="auto",
+        jit_compile="auto",
+        **kwargs,
+    ):
         """`keras.Model.compile` where `"auto"` picks Adam(1e-3),
-        `SparseCategoricalCrossentropy(from_logits=True)` and accuracy."""
+        `SparseCategoricalCrossentropy(from_logits=True)` and accuracy, and
+        XLA on the tensorflow backend (`use_xla_on_tensorflow`)."""
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3)
         if loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        super().compile(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            jit_compile=jit_compile,
+            **kwargs,
+        )
+        use_xla_on_tensorflow(self, jit_compile)
 
     def compile_from_config(self, config):
         compile_from_saved_config(self, config)

@@ -6,6 +6,7 @@ from keras_ttp.layers.recycling_max_pooling import RecyclingMaxPooling
 from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.losses.nt_xent import NTXent
 from keras_ttp.utils.compiling import compile_from_saved_config
+from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -157,13 +158,12 @@ class ToThePoint(keras.Model):
 
         `jit_compile="auto"` turns XLA on for the tensorflow backend, where
         Keras's own "auto" turns it off on CPUs: a pre-training step measured
-        1.5x faster with it (tools/benchmark.py --jit; see README). Pass
+        1.5x faster with it (`use_xla_on_tensorflow`; README, "Speed"). Pass
         `jit_compile=False` to turn it off."""
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, weight_decay=1e-4)
-        if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
-            jit_compile = True
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
+        use_xla_on_tensorflow(self, jit_compile)
 
     def compile_from_config(self, config):
         compile_from_saved_config(self, config)

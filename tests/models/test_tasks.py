@@ -39,6 +39,11 @@ class PointCloudClassifierTest(TestCase):
         self.assertIsInstance(classifier.optimizer, keras.optimizers.Adam)
         self.assertAlmostEqual(float(classifier.optimizer.learning_rate), 1e-3)
         self.assertTrue(classifier.loss.from_logits)
+        # XLA on tensorflow, where Keras's "auto" turns it off on CPUs.
+        if keras.backend.backend() == "tensorflow":
+            self.assertTrue(classifier.jit_compile)
+        classifier.compile(jit_compile=False)
+        self.assertFalse(classifier.jit_compile)
         classifier.compile(optimizer="sgd", loss="mse", metrics=[])
         self.assertIsInstance(classifier.optimizer, keras.optimizers.SGD)
         self.assertEqual(classifier.loss, "mse")
