@@ -11,6 +11,8 @@ per sample and channel are needed, in the forward and the backward pass.
 
 from keras import ops
 
+from keras_ttp.layers.knn import gather_neighbors
+
 
 def update_moving_moments(bn, mean, variance):
     """The moving-statistics update of the `BatchNormalization` layer `bn`
@@ -29,19 +31,43 @@ def scale_and_shift(bn, mean, variance):
     return scale, ops.cast(bn.beta, "float32") - ops.cast(mean, "float32") * scale
 
 
-def batch_norm_max(bn, z, training, axis=1):
-    """`max(bn(z, training=training), axis)` for `z` `(..., channels)`, with
-    the statistics and moving-average update of `bn` (a built
-    `keras.layers.BatchNormalization` over the last axis), without the
-    normalised tensor. Equal to the plain computation in value and
-    gradient; any non-decreasing activation may be applied to the result."""
-    z32 = ops.cast(z, "float32")
+def dense_batch_norm_max(dense, bn, x, training):
+    """`max(bn(dense(x), training=training), axis=1)` for `x` `(batch,
+    points, in_channels)`, where `dense` is a built `keras.layers.Dense`
+    without activation: equal to the plain computation in value and
+    gradient, with the statistics and moving-average update of `bn`.
+
+    The `(batch, points, units)` product `z = x W + b` is computed once,
+    without gradient, only to find each channel's extreme point. Its batch
+    moments come from those of `x`: `mean(z) = mean(x) W + b` and `var(z) =
+    diag(W^T cov(x) W)`, with `cov(x)` a `(in_channels, in_channels)` matrix;
+    the extreme values are recomputed from the selected rows of `x`. The
+    backward pass then never touches a `(batch, points, units)` tensor: on
+    PointNet's T-Nets (128 -> 1024) this replaces the two large products of
+    the plain backward pass with two 8x smaller ones.
+    """
+    x32 = ops.cast(x, "float32")
+    kernel = ops.cast(dense.kernel, "float32")
+    bias = ops.cast(dense.bias, "float32") if dense.use_bias else 0.0
     if training:
-        reduce_axes = tuple(range(len(z.shape) - 1))
-        mean, variance = ops.moments(z32, axes=reduce_axes)
+        flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
+        mean_x = ops.mean(flat, axis=0)
+        centered = flat - mean_x
+        covariance = ops.matmul(ops.transpose(centered), centered) / ops.cast(
+            ops.shape(flat)[0], "float32"
+        )
+        mean = ops.matmul(mean_x, kernel) + bias
+        variance = ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
         update_moving_moments(bn, mean, variance)
     else:
         mean, variance = bn.moving_mean, bn.moving_variance
     scale, shift = scale_and_shift(bn, mean, variance)
-    extreme = ops.where(scale >= 0, ops.max(z32, axis=axis), ops.min(z32, axis=axis))
-    return ops.cast(extreme * scale + shift, z.dtype)
+    # The bias does not move a channel's extreme point.
+    z = ops.matmul(
+        ops.stop_gradient(ops.convert_to_tensor(x)), ops.stop_gradient(dense.kernel)
+    )
+    direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), z.dtype)
+    extreme = ops.argmax(z * direction, axis=1)  # (batch, units)
+    rows = gather_neighbors(x32, ops.expand_dims(ops.cast(extreme, "int32"), -1))
+    selected = ops.sum(rows[:, :, 0, :] * ops.transpose(kernel), axis=-1) + bias
+    return ops.cast(selected * scale + shift, dense.compute_dtype)

@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_ttp.layers.batch_norm_max import batch_norm_max
+from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
 
 
 def batch_norm(name, dtype=None):
@@ -84,10 +84,11 @@ class TransformNet(keras.layers.Layer):
         x = inputs
         for layer in self.point_layers[:-3]:
             x = layer(x)
-        # The last point layer's BatchNorm + ReLU + max over points, at the
-        # extreme points only (batch_norm_max: same value and gradient).
+        # The last point layer, its BatchNorm, ReLU and the max over points,
+        # without a (batch, points, 1024) tensor in the backward pass
+        # (dense_batch_norm_max: same value and gradient).
         dense, bn, _ = self.point_layers[-3:]
-        x = ops.relu(batch_norm_max(bn, dense(x), training))
+        x = ops.relu(dense_batch_norm_max(dense, bn, x, training))
         for layer in self.global_layers:
             x = layer(x)
         transform = ops.reshape(self.transform_layer(x), (-1, self.size, self.size))
