@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_ttp.layers.batch_norm_max import scale_and_shift
 from keras_ttp.layers.batch_norm_max import update_moving_moments
+from keras_ttp.layers.knn import count_neighbors
 from keras_ttp.layers.knn import gather_neighbors
 from keras_ttp.layers.knn import knn
 
@@ -108,19 +109,29 @@ class EdgeConv(keras.layers.Layer):
         return ops.cast(selected, self.compute_dtype)
 
     def edge_moments(self, gathered, neighbor_part, center_part, indices):
-        """Batch mean and (biased) variance of the edge values over batch,
-        points and neighbours, from per-point sums over the neighbours."""
+        """Batch mean and (biased) variance of the edge values `z_ij =
+        neighbor_part[j] + center_part[i]` over batch, points and neighbours.
+
+        With `s_i = sum_j neighbor_part[j]` over the neighbours of `i` and
+        `d_j` the number of points having `j` as a neighbour, `sum z =
+        sum_i (s_i + k c_i)` and `sum z^2 = sum_j d_j neighbor_part[j]^2 +
+        sum_i (2 c_i s_i + k c_i^2)`: no `(batch, n, k, filters)` tensor
+        beyond `gathered`, and none in the backward pass but the one the
+        gather needs."""
         gathered = ops.cast(gathered, "float32")
         neighbor_part = ops.cast(neighbor_part, "float32")
         center_part = ops.cast(center_part, "float32")
         sum_neighbors = ops.sum(gathered, axis=2)
-        sum_squares = ops.sum(gather_neighbors(ops.square(neighbor_part), indices), axis=2)
+        in_degree = count_neighbors(indices, ops.shape(neighbor_part)[1])
         k = self.k
         count = ops.cast(ops.shape(gathered)[0] * ops.shape(gathered)[1] * k, "float32")
         mean = ops.sum(sum_neighbors + k * center_part, axis=(0, 1)) / count
-        mean_square = ops.sum(
-            sum_squares + 2 * center_part * sum_neighbors + k * ops.square(center_part),
-            axis=(0, 1),
+        mean_square = (
+            ops.sum(ops.expand_dims(in_degree, -1) * ops.square(neighbor_part), axis=(0, 1))
+            + ops.sum(
+                2 * center_part * sum_neighbors + k * ops.square(center_part),
+                axis=(0, 1),
+            )
         ) / count
         return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
 

@@ -29,17 +29,35 @@ def knn(points, k):
     return indices
 
 
+def flat_neighbor_indices(indices, num_points):
+    """`indices` `(batch, n, k)` into clouds of `num_points` points, as
+    indices `(batch * n * k,)` into the batch's points flattened to
+    `(batch * num_points, ...)`."""
+    indices = ops.convert_to_tensor(indices)
+    offsets = ops.arange(ops.shape(indices)[0], dtype=indices.dtype) * num_points
+    return ops.reshape(ops.add(indices, ops.reshape(offsets, (-1, 1, 1))), (-1,))
+
+
 def gather_neighbors(features, indices):
     """Gathers `features` `(batch, n, c)` at `indices` `(batch, n, k)`, giving
     `(batch, n, k, c)`."""
-    indices = ops.convert_to_tensor(indices)
     shape = ops.shape(indices)
-    batch_size, num_points, k = shape[0], shape[1], shape[2]
     channels = ops.shape(features)[-1]
-    offsets = ops.arange(batch_size, dtype=indices.dtype) * ops.shape(features)[1]
-    flat_indices = ops.reshape(
-        ops.add(indices, ops.reshape(offsets, (-1, 1, 1))), (-1,)
-    )
+    flat_indices = flat_neighbor_indices(indices, ops.shape(features)[1])
     flat_features = ops.reshape(features, (-1, channels))
     gathered = ops.take(flat_features, flat_indices, axis=0)
-    return ops.reshape(gathered, (batch_size, num_points, k, channels))
+    return ops.reshape(gathered, (shape[0], shape[1], shape[2], channels))
+
+
+def count_neighbors(indices, num_points):
+    """How often each point of clouds of `num_points` points appears in
+    `indices` `(batch, n, k)`: its in-degree in the kNN graph, `(batch,
+    num_points)` float32."""
+    batch_size = ops.shape(indices)[0]
+    flat_indices = flat_neighbor_indices(indices, num_points)
+    counts = ops.segment_sum(
+        ops.ones(ops.shape(flat_indices), "float32"),
+        flat_indices,
+        num_segments=batch_size * num_points,
+    )
+    return ops.reshape(counts, (batch_size, num_points))

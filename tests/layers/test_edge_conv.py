@@ -4,6 +4,7 @@ import numpy as np
 from keras_ttp.layers import EdgeConv
 from keras_ttp.layers import gather_neighbors
 from keras_ttp.layers import knn
+from keras_ttp.layers.knn import count_neighbors
 from tests.test_case import TestCase
 
 
@@ -44,6 +45,11 @@ class KnnTest(TestCase):
         indices = rng.integers(0, 10, size=(3, 10, 5)).astype("int32")
         expected = np.stack([features[b][indices[b]] for b in range(3)])
         self.assertAllClose(gather_neighbors(features, indices), expected)
+
+    def test_count_neighbors(self):
+        indices = np.random.default_rng(3).integers(0, 12, size=(3, 8, 5))
+        expected = np.stack([np.bincount(row.ravel(), minlength=12) for row in indices])
+        self.assertAllClose(count_neighbors(indices.astype("int32"), 12), expected)
 
     def test_too_few_points(self):
         with self.assertRaisesRegex(ValueError, "at least k=20 points"):
