@@ -29,6 +29,7 @@ import; peak memory is per process). Batch sizes default to the paper's:
 
 Usage:
     python tools/benchmark.py                            # everything (long)
+    python tools/benchmark.py --compiled-memory          # jax step memory, no run
     python tools/benchmark.py --backbones dgcnn --num-points 1024 \
         --implementations tensorflow+xla torch-eager --repeats 3
 """
@@ -212,6 +213,28 @@ def keras_embedding(backbone_name, repeats):
     return {"shapes_per_s": 64 / statistics.median(times), "peak_gib": peak_rss_gib()}
 
 
+def jax_compiled_memory(backbone_name, batch_size, num_points):
+    """GiB of temporaries that XLA assigns to the jitted jax train step
+    (`memory_analysis()` of the compiled step): a memory figure that needs
+    no run, so it is exact even on a loaded machine. Uses Keras's jax
+    trainer internals (`_symbolic_build`, `_get_jax_state`)."""
+    import jax
+    import numpy as np
+
+    import keras_ttp
+
+    model = keras_ttp.models.ToThePoint(make_keras_backbone(backbone_name), seed=0)
+    model.compile()
+    data = (np.zeros((batch_size, num_points, 3), "float32"), None, None)
+    model._symbolic_build(data_batch=data)
+    state = model._get_jax_state(
+        trainable_variables=True, non_trainable_variables=True,
+        optimizer_variables=True, metrics_variables=True,
+    )  # fmt: skip
+    compiled = jax.jit(model.train_step).lower(state, data).compile()
+    return {"temp_gib": compiled.memory_analysis().temp_size_in_bytes / 2**30}
+
+
 def reference_step(backbone_name, batch_size, num_points, warmup, repeats, compile):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import torch_reference
@@ -255,6 +278,10 @@ def worker(args):
         return matmul_peak(args.repeats)
     if args.worker == "embed":
         return keras_embedding(args.backbones[0], args.repeats)
+    if args.worker == "jax-memory":
+        return jax_compiled_memory(
+            args.backbones[0], args.batch_size, args.num_points[0]
+        )
     backend, mode = IMPLEMENTATIONS[args.worker]
     backbone, n = args.backbones[0], args.num_points[0]
     if mode in ("reference", "reference-compile"):
@@ -307,12 +334,26 @@ def main():
         "--plain-edgeconv", action="store_true",
         help="DGCNN(memory_efficient=False) in the Keras rows (memory comparison)",
     )  # fmt: skip
+    parser.add_argument(
+        "--compiled-memory", action="store_true",
+        help="only print the temporaries XLA assigns to the jax step (no run)",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print("RESULT " + json.dumps(worker(args)), flush=True)
         return
 
+    if args.compiled_memory:
+        for backbone in args.backbones:
+            batch_size = args.batch_size or PAPER_BATCH[backbone]
+            for n in args.num_points:
+                shape = ["--backbones", backbone, "--num-points", str(n),
+                         "--batch-size", str(batch_size)]  # fmt: skip
+                result = run_worker("jax-memory", "jax", shape)
+                text = result if isinstance(result, str) else f"{result['temp_gib']:.2f} GiB"
+                print(f"{backbone}, B={batch_size}, N={n}, jax step temporaries: {text}")
+        return
     repeats = ["--warmup", str(args.warmup), "--repeats", str(args.repeats)]
     peaks = {}
     for backend in sorted({IMPLEMENTATIONS[i][0] for i in args.implementations}):
