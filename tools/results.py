@@ -18,8 +18,12 @@ selection on the test split:
 - `utilization`: distinct points behind the max-pooled and the recycled
   features of each test shape, `r` drawn per shape (Table 1).
 
-Each result is stored as `<runs-dir>/results/<model>_<protocol>.json` and
-reused by later calls, so the tables grow as runs finish.
+Each result is stored as `<results-dir>/<model>_<protocol>.json` (by
+default `<runs-dir>/results/`) and reused by later calls, so the tables grow
+as runs finish. The results behind RESULTS.md are kept in the repository,
+in `docs/results/`; `--tables --results-dir docs/results` prints their
+tables. A run shipped as a package preset (`ttp_shapenet_<backbone>`) is
+evaluated from the package when its run folder is gone.
 
 `--ship <run>` copies a finished, evaluated run into the package as its
 backbone's registered `ttp_shapenet_<backbone>` preset, with the run's
@@ -31,6 +35,7 @@ settings and its ModelNet10 results in `metadata.json` and the model card
         --models pointnet_ttp_seed0 pointnet_random_seed0 --protocols svm
     python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
         --models pointnet_ttp_seed0 --ship pointnet_ttp_seed0
+    python tools/results.py --tables --results-dir docs/results
 """
 
 import argparse
@@ -62,14 +67,31 @@ MODELNET10 = "ModelNet10 (4,827 of 4,899 shapes: 3,928 train / 899 test), 1024 p
 FEW_SHOT = {"ways": (5, 10), "shots": (10, 20), "queries": 20, "episodes": 30}
 
 
+def baselines():
+    return [f"{b}_random_seed{s}" for b in reproduce.SETTINGS for s in RANDOM_SEEDS]
+
+
 def all_models(runs_dir):
     """Random-init baselines, then every finished run, in `RUNS` order."""
-    names = [f"{b}_random_seed{s}" for b in reproduce.SETTINGS for s in RANDOM_SEEDS]
-    finished = [
-        name for name in reproduce.RUNS
-        if os.path.isdir(os.path.join(runs_dir, name, "preset"))
-    ]  # fmt: skip
-    return names + finished
+    finished = [name for name in reproduce.RUNS if run_preset(name, runs_dir)]
+    return baselines() + finished
+
+
+def run_preset(name, runs_dir):
+    """The preset folder of finished run `name`: its own, or else the
+    package's `ttp_shapenet_<backbone>` when that was shipped from this run
+    (same variant and seed); `None` when neither exists."""
+    folder = os.path.join(runs_dir, name, "preset")
+    if os.path.isdir(folder):
+        return folder
+    backbone_name, variant, seed = reproduce.parse_run(name)
+    shipped = registry.PRESETS_DIR / registry.PRESETS[f"ttp_shapenet_{backbone_name}"]["path"]
+    if not (shipped / "metadata.json").exists():
+        return None
+    pretraining = json.loads((shipped / "metadata.json").read_text()).get("pretraining", {})
+    if (pretraining.get("variant"), pretraining.get("seed")) == (variant, seed):
+        return str(shipped)
+    return None
 
 
 def load_backbone(name, runs_dir):
@@ -77,14 +99,14 @@ def load_backbone(name, runs_dir):
     if variant == "random":
         keras.utils.set_random_seed(int(seed.removeprefix("seed")))
         return cli.BACKBONES[backbone_name]()
-    return models.Backbone.from_preset(os.path.join(runs_dir, name, "preset"))
+    return models.Backbone.from_preset(run_preset(name, runs_dir))
 
 
-def evaluate(name, protocols, data, runs_dir):
+def evaluate(name, protocols, data, runs_dir, results_dir):
     """Runs the `protocols` not yet stored for model `name`; returns all
     its stored results `{protocol: result}`."""
     train, test = data
-    paths = {p: os.path.join(runs_dir, "results", f"{name}_{p}.json") for p in protocols}
+    paths = {p: os.path.join(results_dir, f"{name}_{p}.json") for p in protocols}
     missing = [p for p in protocols if not os.path.exists(paths[p])]
     if missing:
         print(f"{name}: evaluating {', '.join(missing)}", flush=True)
@@ -120,15 +142,20 @@ def evaluate(name, protocols, data, runs_dir):
     return {p: json.load(open(paths[p])) for p in protocols}
 
 
-def stored_results(runs_dir):
-    """`{model: {protocol: result}}` of every result stored so far."""
+def stored_results(results_dir):
+    """`{model: {protocol: result}}` of every result stored in
+    `results_dir`, baselines first, then runs in `RUNS` order."""
+    order = baselines() + reproduce.RUNS
     results = {}
-    for name in all_models(runs_dir):
+    names = os.listdir(results_dir) if os.path.isdir(results_dir) else []
+    for file_name in sorted(names):
         for protocol in PROTOCOLS:
-            path = os.path.join(runs_dir, "results", f"{name}_{protocol}.json")
-            if os.path.exists(path):
-                results.setdefault(name, {})[protocol] = json.load(open(path))
-    return results
+            if file_name.endswith(f"_{protocol}.json"):
+                model = file_name.removesuffix(f"_{protocol}.json")
+                if model in order:
+                    with open(os.path.join(results_dir, file_name)) as file:
+                        results.setdefault(model, {})[protocol] = json.load(file)
+    return dict(sorted(results.items(), key=lambda item: order.index(item[0])))
 
 
 def mean_std(values):
@@ -229,8 +256,9 @@ def ship(name, results, runs_dir, data_description, overwrite=False):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True, help="folder with modelnet10_ply_hdf5_2048/")
+    parser.add_argument("--data-dir", help="folder with modelnet10_ply_hdf5_2048/")
     parser.add_argument("--runs-dir", default="runs", help="the runs of tools/reproduce.py")
+    parser.add_argument("--results-dir", help="where results are stored (default: <runs-dir>/results)")
     parser.add_argument("--models", nargs="+", help="default: every baseline and finished run")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=PROTOCOLS)
     parser.add_argument(
@@ -241,19 +269,24 @@ def main(argv=None):
         "--overwrite", action="store_true", help="replace a preset the package ships"
     )
     args = parser.parse_args(argv)
+    results_dir = args.results_dir or os.path.join(args.runs_dir, "results")
     if args.tables:
-        print_tables(stored_results(args.runs_dir))
+        print_tables(stored_results(results_dir))
         return 0
+    if args.data_dir is None:
+        parser.error("--data-dir is required (the folder holding modelnet10_ply_hdf5_2048/)")
     train, test, description = cli.load_classification_data(args.data_dir)
     print(f"Evaluating on {description}")
     for name in args.models or all_models(args.runs_dir):
         # Few-shot and utilisation: the first seed of ToThePoint and random init.
         first = name.endswith("seed0") and ("_ttp_" in name or "_random_" in name)
         protocols = [p for p in args.protocols if p.startswith("svm") or first]
-        evaluate(name, protocols, (train, test), args.runs_dir)
-    print_tables(stored_results(args.runs_dir))
+        evaluate(name, protocols, (train, test), args.runs_dir, results_dir)
+    print_tables(stored_results(results_dir))
     if args.ship:
-        evaluated = evaluate(args.ship, ["svm", "few-shot"], (train, test), args.runs_dir)
+        evaluated = evaluate(
+            args.ship, ["svm", "few-shot"], (train, test), args.runs_dir, results_dir
+        )
         ship(args.ship, evaluated, args.runs_dir, MODELNET10, args.overwrite)
     return 0
 

@@ -5,6 +5,7 @@ import json
 import os
 from unittest import mock
 
+from keras_ttp import cli
 from keras_ttp.models import Backbone
 from keras_ttp.presets import registry
 from tests.datasets.layouts import clouds
@@ -54,3 +55,35 @@ class ReproduceTest(TestCase):
         self.assertEqual(shipped["evaluation"]["linear_svm_accuracy"], 55.5)
         card = (package_dir / "ttp_shapenet_pointnet" / "README.md").read_text()
         self.assertIn("55.50", card)
+
+
+class StoredResultsTest(TestCase):
+    def test_tables_read_every_stored_result_in_run_order(self):
+        results_dir = os.path.join(self.tmp_dir, "results")
+        stored = {
+            "dgcnn_ttp_seed0_svm": {"accuracy": 90.0},
+            "pointnet_random_seed1_svm": {"accuracy": 40.0},
+            "pointnet_onebranch_seed0_svm-validated-c": {"accuracy": 80.0, "C": 1.0},
+            "not_a_model_svm": {"accuracy": 1.0},
+        }
+        for stem, result in stored.items():
+            cli.write_json(os.path.join(results_dir, f"{stem}.json"), result)
+        found = results.stored_results(results_dir)
+        self.assertEqual(
+            list(found), ["pointnet_random_seed1", "dgcnn_ttp_seed0", "pointnet_onebranch_seed0"]
+        )
+        self.assertEqual(found["pointnet_onebranch_seed0"]["svm-validated-c"]["C"], 1.0)
+        self.assertEqual(results.stored_results(os.path.join(self.tmp_dir, "none")), {})
+
+    def test_shipped_runs_are_found_without_their_run_folder(self):
+        runs_dir = os.path.join(self.tmp_dir, "runs")
+        for name, entry in registry.PRESETS.items():
+            folder = registry.PRESETS_DIR / entry["path"]
+            if not folder.is_dir():
+                continue
+            pretraining = json.load(open(folder / "metadata.json"))["pretraining"]
+            run = f"{pretraining['backbone']}_{pretraining['variant']}_seed{pretraining['seed']}"
+            self.assertEqual(results.run_preset(run, runs_dir), str(folder))
+            other = f"{pretraining['backbone']}_{pretraining['variant']}_seed{pretraining['seed'] + 1}"
+            self.assertIsNone(results.run_preset(other, runs_dir))
+            self.assertIn(run, results.all_models(runs_dir))
