@@ -145,17 +145,13 @@ def evaluate(name, protocols, data, runs_dir, results_dir):
 def stored_results(results_dir):
     """`{model: {protocol: result}}` of every result stored in
     `results_dir`, baselines first, then runs in `RUNS` order."""
-    order = baselines() + reproduce.RUNS
     results = {}
-    names = os.listdir(results_dir) if os.path.isdir(results_dir) else []
-    for file_name in sorted(names):
+    for name in baselines() + reproduce.RUNS:
         for protocol in PROTOCOLS:
-            if file_name.endswith(f"_{protocol}.json"):
-                model = file_name.removesuffix(f"_{protocol}.json")
-                if model in order:
-                    with open(os.path.join(results_dir, file_name)) as file:
-                        results.setdefault(model, {})[protocol] = json.load(file)
-    return dict(sorted(results.items(), key=lambda item: order.index(item[0])))
+            path = os.path.join(results_dir, f"{name}_{protocol}.json")
+            if os.path.exists(path):
+                results.setdefault(name, {})[protocol] = json.load(open(path))
+    return results
 
 
 def mean_std(values):
