@@ -10,6 +10,7 @@ from keras_ttp.models import Backbone
 from keras_ttp.presets import registry
 from tests.datasets.layouts import clouds
 from tests.datasets.layouts import write_shapenet_ply
+from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
 from tools import reproduce
 from tools import results
@@ -74,6 +75,42 @@ class StoredResultsTest(TestCase):
         )
         self.assertEqual(found["pointnet_onebranch_seed0"]["svm-validated-c"]["C"], 1.0)
         self.assertEqual(results.stored_results(os.path.join(self.tmp_dir, "none")), {})
+
+    def test_results_md_svm_table_matches_the_stored_results(self):
+        """Every number of RESULTS.md's linear-SVM table is the mean (+- std)
+        of the result files kept in docs/results, and every such file is in
+        the table."""
+        stored = results.stored_results(REPO_ROOT / "docs" / "results")
+        rows = {}
+        for line in open(REPO_ROOT / "RESULTS.md"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if len(cells) == 4 and cells[0] in ("PointNet", "DGCNN"):
+                rows[(cells[0].lower(), cells[1])] = cells[2:]
+        labels = {
+            "random": "random init", "ttp": "ToThePoint",
+            "norecycling": "two branches, no recycling", "onebranch": "one branch with recycling",
+        }  # fmt: skip
+        checked = set()
+        for backbone in reproduce.SETTINGS:
+            for variant, label in labels.items():
+                for column, protocol in enumerate(("svm", "svm-validated-c")):
+                    models = [
+                        m for m, r in stored.items()
+                        if m.startswith(f"{backbone}_{variant}_") and protocol in r
+                    ]  # fmt: skip
+                    if not models:
+                        continue
+                    values = [stored[m][protocol]["accuracy"] for m in models]
+                    expected = results.mean_std(values).split(" (n=")[0]
+                    cell = rows[(backbone, label)][column]
+                    self.assertTrue(
+                        cell.lstrip("*").startswith(expected), (backbone, label, cell, expected)
+                    )
+                    self.assertIn(f"n={len(values)}", cell)
+                    checked.update((m, protocol) for m in models)
+        svm_results = {(m, p) for m, r in stored.items() for p in r if p.startswith("svm")}
+        self.assertEqual(checked, svm_results)
+        self.assertGreaterEqual(len(checked), 24)
 
     def test_shipped_runs_are_found_without_their_run_folder(self):
         runs_dir = os.path.join(self.tmp_dir, "runs")
