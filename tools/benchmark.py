@@ -203,11 +203,13 @@ def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit
     return times
 
 
-def keras_embedding(backbone_name, repeats):
-    """Shapes per second of inference with a frozen backbone, B=64, N=1024."""
+def keras_embedding(backbone_name, repeats, jit):
+    """Shapes per second of inference with a frozen backbone, B=64, N=1024,
+    compiled with `jit_compile=jit`."""
     import numpy as np
 
     backbone = make_keras_backbone(backbone_name)
+    backbone.compile(jit_compile=jit)
     points = np.random.default_rng(0).normal(size=(64, 1024, 3)).astype("float32")
     times = median_time(lambda: backbone.predict_on_batch(points), 1, repeats)
     return {"shapes_per_s": 64 / statistics.median(times), "peak_gib": peak_rss_gib()}
@@ -276,8 +278,9 @@ def matmul_peak(repeats):
 def worker(args):
     if args.worker == "peak":
         return matmul_peak(args.repeats)
-    if args.worker == "embed":
-        return keras_embedding(args.backbones[0], args.repeats)
+    if args.worker.startswith("embed:"):
+        _, jit = IMPLEMENTATIONS[args.worker.removeprefix("embed:")]
+        return keras_embedding(args.backbones[0], args.repeats, jit)
     if args.worker == "jax-memory":
         return jax_compiled_memory(
             args.backbones[0], args.batch_size, args.num_points[0]
@@ -374,7 +377,7 @@ def main():
                 backend, mode = IMPLEMENTATIONS[name]
                 if str(mode).startswith("reference"):
                     continue
-                result = run_worker("embed", backend, ["--backbones", backbone, *repeats])
+                result = run_worker(f"embed:{name}", backend, ["--backbones", backbone, *repeats])
                 text = result if isinstance(result, str) else f"{result['shapes_per_s']:.1f}"
                 print(f"  {name:15} {text}", flush=True)
 
