@@ -3,6 +3,8 @@
 import keras
 import numpy as np
 
+from keras_ttp.utils.compiling import use_xla_on_tensorflow
+
 
 def check_points(points, name="points"):
     """Returns `points` as a float32 array `(S, N, 3)`, or raises a clear
@@ -32,7 +34,9 @@ def predict_from_backbone(backbone, points, head, batch_size=64, verbose="auto")
     The backbone is wrapped in a functional model whose output is what `head`
     makes of the backbone's output dict, so only that output is gathered (not
     the `(S, N, D)` per-point features) and `Model.predict` compiles, batches
-    and shows a progress bar on every backend.
+    and shows a progress bar on every backend. On tensorflow it runs with
+    XLA, which Keras leaves off on CPUs: 1.3x the shapes per second
+    (README, "Speed").
 
     Args:
         backbone: a `keras_ttp.models.Backbone` (any Keras model from
@@ -50,6 +54,8 @@ def predict_from_backbone(backbone, points, head, batch_size=64, verbose="auto")
         backbone.check_points_shape(points.shape)
     inputs = keras.Input(shape=points.shape[1:], name="points")
     model = keras.Model(inputs, head(backbone(inputs)))
+    model.compile()
+    use_xla_on_tensorflow(model, "auto")
     return model.predict(points, batch_size=batch_size, verbose=verbose)
 
 
