@@ -163,21 +163,30 @@ def mean_std(values):
     return text + f" (n={len(values)})"
 
 
+def svm_table(results):
+    """`{(backbone, variant): (cell at C = 0.1, cell with C chosen on
+    validation)}`, each cell the `mean_std` of the accuracies of the
+    variant's seeds in `results` (`{model: {protocol: result}}`)."""
+    return {
+        (backbone, variant): tuple(
+            mean_std([
+                r[protocol]["accuracy"] for m, r in results.items()
+                if m.startswith(f"{backbone}_{variant}_") and protocol in r
+            ])  # fmt: skip
+            for protocol in ("svm", "svm-validated-c")
+        )
+        for backbone in reproduce.SETTINGS
+        for variant in ("random", *reproduce.VARIANTS)
+    }
+
+
 def print_tables(results):
     """Markdown tables of the results found (`{model: {protocol: result}}`)."""
     print("\n## Linear SVM, ModelNet10 test accuracy (%)\n")
     print("| backbone | model | C = 0.1 (the protocol) | C chosen on validation |")
     print("|---|---|---|---|")
-    for backbone in reproduce.SETTINGS:
-        for variant in ("random", *reproduce.VARIANTS):
-            cells = [
-                mean_std([
-                    r[protocol]["accuracy"] for m, r in results.items()
-                    if m.startswith(f"{backbone}_{variant}_") and protocol in r
-                ])  # fmt: skip
-                for protocol in ("svm", "svm-validated-c")
-            ]
-            print(f"| {backbone} | {variant} | " + " | ".join(cells) + " |")
+    for (backbone, variant), cells in svm_table(results).items():
+        print(f"| {backbone} | {variant} | " + " | ".join(cells) + " |")
     few_shot = {m: r["few-shot"] for m, r in results.items() if "few-shot" in r}
     if few_shot:
         print("\n## Few-shot, ModelNet10 test split (%)\n")
