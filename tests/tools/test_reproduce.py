@@ -93,7 +93,7 @@ class StoredResultsTest(TestCase):
         checked = 0
         for (backbone, variant), cells in results.svm_table(stored).items():
             for column, computed in enumerate(cells):
-                if computed == "not run yet":
+                if computed == results.mean_std([]):  # no seed of this cell stored
                     continue
                 expected, count = computed.removesuffix(")").split(" (n=")
                 cell = rows[(backbone, labels[variant])][column]
