@@ -38,10 +38,11 @@ VARIANTS = {
     "norecycling": {"recycling": False},  # two branches, cross-branch term only
     "onebranch": {"branches": 1},  # one branch, intra-branch term only
 }
+ABLATIONS = ("norecycling", "onebranch")
 # Priority order: the presets first, then the ablations, then more seeds.
 RUNS = [
     f"{backbone}_{variant}_seed{seed}"
-    for seed, variants in ((0, ("ttp",)), (0, ("norecycling", "onebranch")), (1, ("ttp",)), (2, ("ttp",)))
+    for seed, variants in ((0, ("ttp",)), (0, ABLATIONS), (1, ("ttp",)), (2, ("ttp",)), (1, ABLATIONS), (2, ABLATIONS))
     for variant in variants
     for backbone in ("pointnet", "dgcnn")
 ]
