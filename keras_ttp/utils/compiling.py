@@ -27,3 +27,22 @@ def use_xla_on_tensorflow(model, jit_compile):
     """
     if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
         model.jit_compile = True
+
+
+def compiling_with_xla(tensor):
+    """Whether `tensor` is being traced for XLA: under `jax.jit` (any jax
+    tracer), or in a tensorflow function compiled with `jit_compile=True`.
+    Lets an op pick the formulation XLA compiles well (e.g. `knn`). On
+    tensorflow this asks the graph for its XLA context, with tensorflow's
+    internal helper: there is no public one."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return isinstance(tensor, jax.core.Tracer)
+    if backend == "tensorflow":
+        import tensorflow as tf
+        from tensorflow.python.ops import control_flow_util
+
+        return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+    return False

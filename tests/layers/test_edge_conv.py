@@ -5,6 +5,8 @@ from keras_ttp.layers import EdgeConv
 from keras_ttp.layers import gather_neighbors
 from keras_ttp.layers import knn
 from keras_ttp.layers.knn import count_neighbors
+from keras_ttp.layers.knn import smallest_k_indices
+from keras_ttp.utils.compiling import compiling_with_xla
 from tests.test_case import TestCase
 
 
@@ -12,6 +14,20 @@ def numpy_knn(x, k):
     """Brute force: sort all squared distances of every point."""
     distances = ((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(-1)
     return np.argsort(distances, axis=-1, kind="stable")[..., :k]
+
+
+def xla_compiled(function):
+    """`function` compiled by XLA on tensorflow and jax; None on torch."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=True)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    return None
 
 
 def numpy_edge_conv(x, kernel, k, gamma, beta, mean, var, eps, slope, training):
@@ -38,6 +54,33 @@ class KnnTest(TestCase):
         np.testing.assert_array_equal(indices, numpy_knn(x, 7))
         # Every point is its own nearest neighbour.
         np.testing.assert_array_equal(indices[..., 0], np.tile(np.arange(50), (2, 1)))
+
+    def test_smallest_k_indices_equals_a_stable_sort(self):
+        rng = np.random.default_rng(2)
+        values = rng.normal(size=(3, 4, 50)).astype("float32")
+        values[0, :, 10:30] = values[0, :, :1]  # ties, across groups
+        values[1] = np.round(values[1])  # many ties
+        values[2, 0, 5:] = np.inf
+        values[2, 1, :] = 0.0
+        values[2, 1, ::3] = -0.0  # equal to 0.0, so ties by index
+        values[2, 2, 3:] = -np.inf
+        values[2, 3, 7] = np.finfo("float32").max  # ties with +inf (documented)
+        clamped = np.minimum(values, np.finfo("float32").max)
+        for k, group_size in ((7, 8), (7, 32), (20, 4), (50, 8), (1, 64)):
+            expected = np.argsort(clamped, axis=-1, kind="stable")[..., :k]
+            indices = smallest_k_indices(values, k, group_size=group_size)
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(indices), expected)
+
+    def test_knn_under_xla_equals_brute_force(self):
+        knn_compiled = xla_compiled(lambda x: (knn(x, 20), compiling_with_xla(x)))
+        if knn_compiled is None:
+            self.skipTest("XLA compiles tensorflow and jax functions only")
+        x = np.random.default_rng(4).normal(size=(2, 100, 3)).astype("float32")
+        x[:, 40:70] = x[:, 3:4]  # duplicated points, as after input dropout
+        indices, used_xla = knn_compiled(x)
+        self.assertTrue(used_xla)
+        self.assertFalse(compiling_with_xla(keras.ops.convert_to_tensor(x)))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(indices), numpy_knn(x, 20))
 
     def test_gather_neighbors(self):
         rng = np.random.default_rng(1)
