@@ -17,9 +17,10 @@ def knn(points, k):
 
     Distances are Euclidean, computed in whatever space `points`
     `(batch, n, channels)` lives in (coordinates or features). As in DGCNN,
-    every point is its own nearest neighbour, so it is included. Ties go to
-    the lower index. Under XLA the neighbours are picked by
-    `smallest_k_indices`, elsewhere by `top_k`: the same indices.
+    every point is its own nearest neighbour, so it is included. Under XLA
+    the neighbours are picked by `smallest_k_indices`, elsewhere by
+    `top_k`; tensorflow's and jax's give the same indices (ties to the lower
+    index), torch's may order tied distances differently.
     """
     num_points = points.shape[1]
     if num_points is not None and num_points < k:
