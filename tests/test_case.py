@@ -49,6 +49,20 @@ def perturb_weights(model, seed=0):
     )
 
 
+def xla_compiled(function):
+    """`function` compiled by XLA on tensorflow and jax; None on torch."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=True)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    return None
+
+
 class TestCase(unittest.TestCase):
     def setUp(self):
         super().setUp()

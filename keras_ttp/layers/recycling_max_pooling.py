@@ -2,6 +2,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ttp.utils.compiling import compiling_with_xla
+
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
 class RecyclingMaxPooling(keras.layers.Layer):
@@ -140,11 +142,28 @@ def kth_largest_index(x, rank):
     the exact value. Each step is a comparison and a count over the points,
     which every backend fuses or vectorises well, where sorting is slow on
     CPUs (measured: tools/benchmark.py).
+
+    Under XLA the samples go one at a time (`ops.map`): each one's keys and
+    masks then stay in the CPU's cache across the 32 steps, and the batch's
+    keys are never materialised at once (measured: docs/benchmarks/
+    2026-12-01-recycling-per-sample.txt).
     """
+    rank = ops.cast(rank, "int32")
+    if not compiling_with_xla(x):
+        return batch_kth_largest_index(x, rank)
+    ranks = ops.broadcast_to(rank, ops.shape(x)[:1])
+    return ops.map(
+        lambda sample: batch_kth_largest_index(sample[0][None], sample[1])[0],
+        (x, ranks),
+    )
+
+
+def batch_kth_largest_index(x, rank):
+    """`kth_largest_index` for the whole batch at once."""
     bits = ops.view(ops.cast(ops.transpose(x, (0, 2, 1)), "float32"), "int32")
     # Negative floats order backwards as integers: flip their magnitude bits.
     keys = ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
-    needed = ops.reshape(ops.cast(rank, "int32") + 1, (-1, 1, 1))
+    needed = ops.reshape(rank + 1, (-1, 1, 1))
     low = ops.min(keys, axis=-1, keepdims=True)  # at least `needed` keys >= low
     high = ops.max(keys, axis=-1, keepdims=True)  # the answer is <= high
     for _ in range(32):

@@ -8,26 +8,13 @@ from keras_ttp.layers.knn import count_neighbors
 from keras_ttp.layers.knn import smallest_k_indices
 from keras_ttp.utils.compiling import compiling_with_xla
 from tests.test_case import TestCase
+from tests.test_case import xla_compiled
 
 
 def numpy_knn(x, k):
     """Brute force: sort all squared distances of every point."""
     distances = ((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(-1)
     return np.argsort(distances, axis=-1, kind="stable")[..., :k]
-
-
-def xla_compiled(function):
-    """`function` compiled by XLA on tensorflow and jax; None on torch."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(function, jit_compile=True)
-    if backend == "jax":
-        import jax
-
-        return jax.jit(function)
-    return None
 
 
 def numpy_edge_conv(x, kernel, k, gamma, beta, mean, var, eps, slope, training):

@@ -2,7 +2,9 @@ import keras
 import numpy as np
 
 from keras_ttp.layers import RecyclingMaxPooling
+from keras_ttp.utils.compiling import compiling_with_xla
 from tests.test_case import TestCase
+from tests.test_case import xla_compiled
 
 
 def numpy_recycling(x, rank):
@@ -66,6 +68,24 @@ class RecyclingMaxPoolingTest(TestCase):
         rank = np.array([1, 20, 39], dtype="int32")
         _, recycled = layer(self.x, rank=rank)
         self.assertAllClose(recycled, numpy_recycling(self.x, rank)[1])
+
+    def test_under_xla_equals_numpy_sort_sample_by_sample(self):
+        layer = RecyclingMaxPooling(per_sample=True)
+        pool = xla_compiled(lambda x, rank: (layer(x, rank=rank), compiling_with_xla(x)))
+        if pool is None:
+            self.skipTest("XLA compiles tensorflow and jax functions only")
+        rng = np.random.default_rng(5)
+        ties = rng.integers(-3, 4, size=(3, 30, 5)).astype("float32")
+        extremes = rng.choice(
+            np.array([-3e38, -1.0, -0.0, 0.0, 1e-38, 3e38], "float32"), size=(3, 30, 5)
+        )
+        rank = np.array([1, 14, 29], dtype="int32")
+        for x in (ties, extremes, self.x[:, :30]):
+            (maximum, recycled), used_xla = pool(x, rank)
+            self.assertTrue(used_xla)
+            expected_max, expected_recycled = numpy_recycling(x, rank)
+            self.assertAllClose(maximum, expected_max, atol=0)
+            self.assertAllClose(recycled, expected_recycled, atol=0)
 
     def test_drawn_rank_is_in_range_and_seeded(self):
         layer = RecyclingMaxPooling(seed=3)
