@@ -6,16 +6,20 @@ it replaced, to bound what kNN and recycling cost inside the step:
     python docs/benchmarks/2026-12-01-knn-step-variants.py dgcnn topk
     python docs/benchmarks/2026-12-01-knn-step-variants.py dgcnn fakeknn norecycle
     python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet norecycle
+    python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet wholebatch
 
 topk: kNN by `top_k` (the code before `smallest_k_indices`); fakeknn: the
 neighbours fixed to the first k points (distances still computed);
-norecycle: the recycled index is the max's (no selection). The backend is
+norecycle: the recycled index is the max's (no selection); wholebatch:
+recycling's selection over the whole batch at once (the code before it went
+one sample at a time under XLA). The backend is
 KERAS_BACKEND's, tensorflow by default. Prints the median of 3 steps after
-1 warm-up.
+1 warm-up, and the process's peak resident memory.
 """
 
 import importlib
 import os
+import resource
 import statistics
 import sys
 import time
@@ -49,6 +53,8 @@ if "fakeknn" in variants:
     edge_conv.knn = first_points_knn
 if "norecycle" in variants:
     pooling.kth_largest_index = lambda x, rank: ops.argmax(x, axis=1)
+if "wholebatch" in variants:
+    pooling.kth_largest_index = pooling.batch_kth_largest_index
 keras.utils.set_random_seed(0)
 if backbone == "dgcnn":
     encoder, batch_size = keras_ttp.models.DGCNN(), 32
@@ -64,4 +70,8 @@ for _ in range(3):
     model.train_on_batch(x)
     times.append(time.perf_counter() - start)
 rounded = [round(t, 2) for t in times]
-print(keras.backend.backend(), backbone, variants, "step", round(statistics.median(times), 2), rounded)
+peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(
+    keras.backend.backend(), backbone, variants, "step",
+    round(statistics.median(times), 2), rounded, f"peak {peak_gib:.2f} GiB",
+)
