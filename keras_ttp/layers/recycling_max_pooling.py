@@ -149,10 +149,9 @@ def kth_largest_index(x, rank):
     memory in the jax PointNet step (docs/benchmarks/
     2026-12-01-recycling-per-sample.txt).
     """
-    rank = ops.cast(rank, "int32")
     if not compiling_with_xla(x):
         return batch_kth_largest_index(x, rank)
-    ranks = ops.broadcast_to(rank, ops.shape(x)[:1])
+    ranks = ops.broadcast_to(ops.cast(rank, "int32"), ops.shape(x)[:1])
     return ops.map(
         lambda sample: batch_kth_largest_index(sample[0][None], sample[1])[0],
         (x, ranks),
@@ -164,7 +163,7 @@ def batch_kth_largest_index(x, rank):
     bits = ops.view(ops.cast(ops.transpose(x, (0, 2, 1)), "float32"), "int32")
     # Negative floats order backwards as integers: flip their magnitude bits.
     keys = ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
-    needed = ops.reshape(rank + 1, (-1, 1, 1))
+    needed = ops.reshape(ops.cast(rank, "int32") + 1, (-1, 1, 1))
     low = ops.min(keys, axis=-1, keepdims=True)  # at least `needed` keys >= low
     high = ops.max(keys, axis=-1, keepdims=True)  # the answer is <= high
     for _ in range(32):
