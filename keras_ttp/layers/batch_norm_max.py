@@ -1,12 +1,14 @@
-"""The maximum over points of a BatchNorm output without computing it at
-every point (shared by `EdgeConv` and `TransformNet`).
+"""The maximum (or another order statistic) over points of a BatchNorm
+output without computing it at every point (shared by `EdgeConv`,
+`TransformNet` and ToThePoint's pooling).
 
 BatchNorm is `scale * z + shift` per channel with `scale = gamma /
 sqrt(variance + eps)`: increasing where `scale >= 0`, decreasing where it
 is negative. Followed by a non-decreasing activation (ReLU, LeakyReLU) its
 maximum over points is its value at the point where `z` is largest (or, for
-a negative scale, smallest). So only the batch moments of `z` and one value
-per sample and channel are needed, in the forward and the backward pass.
+a negative scale, smallest), and likewise for the `j`-th largest value. So
+only the batch moments of `z` and a few values per sample and channel are
+needed, in the forward and the backward pass.
 """
 
 from keras import ops
@@ -35,16 +37,36 @@ def dense_batch_norm_max(dense, bn, x, training):
     """`max(bn(dense(x), training=training), axis=1)` for `x` `(batch,
     points, in_channels)`, where `dense` is a built `keras.layers.Dense`
     without activation: equal to the plain computation in value and
-    gradient, with the statistics and moving-average update of `bn`.
+    gradient, with the statistics and moving-average update of `bn`
+    (`dense_batch_norm_rows` picking each channel's largest point).
+    """
+    picks = dense_batch_norm_rows(
+        dense, bn, x, training, lambda oriented: ops.argmax(oriented, axis=1)[..., None]
+    )
+    return picks[..., 0]
 
-    The `(batch, points, units)` product `z = x W + b` is computed once,
-    without gradient, only to find each channel's extreme point. Its batch
-    moments come from those of `x`: `mean(z) = mean(x) W + b` and `var(z) =
-    diag(W^T cov(x) W)`, with `cov(x)` a `(in_channels, in_channels)` matrix;
-    the extreme values are recomputed from the selected rows of `x`. The
-    backward pass then never touches a `(batch, points, units)` tensor: on
-    PointNet's T-Nets (128 -> 1024) this replaces the two large products of
-    the plain backward pass with two 8x smaller ones.
+
+def dense_batch_norm_rows(dense, bn, x, training, select):
+    """`bn(dense(x), training=training)` at a few points per sample and
+    channel, for `x` `(batch, points, in_channels)`, where `dense` is a built
+    `keras.layers.Dense` without activation: equal to the plain computation
+    in value and gradient, with the statistics and moving-average update of
+    `bn`.
+
+    `select` maps the oriented products `(batch, points, units)`, `z = x W`
+    times the sign of each channel's BatchNorm scale (so a larger oriented
+    value means a larger output), to point indices `(batch, units, picks)`;
+    the result is the BatchNorm output at those points, `(batch, units,
+    picks)`. The orientation makes order statistics carry over: the point
+    with the `j`-th largest oriented value has the `j`-th largest output.
+
+    The product is computed once, without gradient, only for `select`. Its
+    batch moments come from those of `x`: `mean(z) = mean(x) W + b` and
+    `var(z) = diag(W^T cov(x) W)`, with `cov(x)` a `(in_channels,
+    in_channels)` matrix; the picked values are recomputed from the picked
+    rows of `x`. The backward pass then never touches a `(batch, points,
+    units)` tensor: on PointNet's T-Nets (128 -> 1024) this replaces the two
+    large products of the plain backward pass with two 8x smaller ones.
     """
     x32 = ops.cast(x, "float32")
     kernel = ops.cast(dense.kernel, "float32")
@@ -62,12 +84,17 @@ def dense_batch_norm_max(dense, bn, x, training):
     else:
         mean, variance = bn.moving_mean, bn.moving_variance
     scale, shift = scale_and_shift(bn, mean, variance)
-    # The bias does not move a channel's extreme point.
+    # With the bias folded into the shift, the picked rows need no bias.
+    shift = shift + bias * scale
+    # The bias does not move a channel's order statistics.
     z = ops.matmul(
         ops.stop_gradient(ops.convert_to_tensor(x)), ops.stop_gradient(dense.kernel)
     )
     direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), z.dtype)
-    extreme = ops.argmax(z * direction, axis=1)  # (batch, units)
-    rows = gather_neighbors(x32, ops.expand_dims(ops.cast(extreme, "int32"), -1))
-    selected = ops.sum(rows[:, :, 0, :] * ops.transpose(kernel), axis=-1) + bias
-    return ops.cast(selected * scale + shift, dense.compute_dtype)
+    picked = ops.cast(select(z * direction), "int32")  # (batch, units, picks)
+    units, picks = ops.shape(picked)[1], ops.shape(picked)[2]
+    rows = gather_neighbors(x32, ops.reshape(picked, (-1, units * picks, 1)))
+    rows = ops.reshape(rows, (-1, units, picks, ops.shape(x32)[-1]))
+    values = ops.sum(rows * ops.transpose(kernel)[:, None, :], axis=-1)
+    values = values * scale[:, None] + shift[:, None]
+    return ops.cast(values, dense.compute_dtype)

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ttp.layers.batch_norm_max import dense_batch_norm_rows
 from keras_ttp.utils.compiling import compiling_with_xla
 
 
@@ -62,16 +63,7 @@ class RecyclingMaxPooling(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(
-                "RecyclingMaxPooling expects per-point features of shape "
-                f"(batch, num_points, channels), got shape {input_shape}."
-            )
-        if input_shape[1] is not None and input_shape[1] < 2:
-            raise ValueError(
-                "RecyclingMaxPooling needs at least 2 points to recycle a "
-                f"feature, got shape {input_shape}."
-            )
+        check_features_shape(input_shape)
 
     def draw_rank(self, batch_size, num_points):
         """Draws `r` uniformly from `[1, num_points - 1]`."""
@@ -104,6 +96,32 @@ class RecyclingMaxPooling(keras.layers.Layer):
         )
         return maximum, recycled, utilization
 
+    def pool_dense_batch_norm(self, dense, bn, x, training, activation=None):
+        """`self(activation(bn(dense(x))))` without utilisation, computed
+        without the `(batch, points, units)` features in the backward pass
+        (`dense_batch_norm_rows`): the same value and gradient, and the
+        same `bn` statistics and update, for a `Dense` without activation,
+        its `BatchNormalization` and a non-decreasing `activation` (or
+        None). `x` `(batch, points, in_channels)` is the input of `dense`.
+
+        Returns `(max_features, recycled_features)`, each `(batch, units)`.
+        """
+        check_features_shape(x.shape)
+
+        def select(oriented):
+            rank = self.draw_rank(ops.shape(oriented)[0], ops.shape(oriented)[1])
+            first = ops.cast(ops.argmax(oriented, axis=1), "int32")
+            recycled = ops.cast(kth_largest_index(oriented, rank), "int32")
+            return ops.stack([first, recycled], axis=-1)
+
+        values = dense_batch_norm_rows(dense, bn, x, training, select)
+        if activation is not None:
+            values = activation(values)
+        maximum, recycled = values[..., 0], values[..., 1]
+        if self.stop_gradient:
+            recycled = ops.stop_gradient(recycled)
+        return maximum, recycled
+
     def compute_output_shape(self, input_shape):
         feature_shape = (input_shape[0], input_shape[2])
         if self.return_utilization:
@@ -129,6 +147,19 @@ class RecyclingMaxPooling(keras.layers.Layer):
             }
         )
         return config
+
+
+def check_features_shape(shape):
+    if len(shape) != 3:
+        raise ValueError(
+            "RecyclingMaxPooling expects per-point features of shape "
+            f"(batch, num_points, channels), got shape {shape}."
+        )
+    if shape[1] is not None and shape[1] < 2:
+        raise ValueError(
+            "RecyclingMaxPooling needs at least 2 points to recycle a "
+            f"feature, got shape {shape}."
+        )
 
 
 def kth_largest_index(x, rank):

@@ -33,6 +33,9 @@ class Backbone(keras.Model):
     # Whether ToThePoint stops the gradient through the recycled feature by
     # default for this backbone (the authors' choice per backbone).
     recycled_stop_gradient = False
+    # Names of the last point-wise layers, `(dense, batch_norm, activation)`
+    # (activation None when there is none), which `pooling_head` splits off.
+    pooling_head_layers = None
 
     def __call__(self, inputs, *args, **kwargs):
         self.check_points_shape(getattr(inputs, "shape", None))
@@ -54,6 +57,28 @@ class Backbone(keras.Model):
                 f"{self.__class__.__name__} needs at least {self.min_points} "
                 f"points per cloud, got shape {shape}."
             )
+
+    def pooling_head(self):
+        """The backbone split before its last point-wise layers, for
+        ToThePoint to pool their output without computing it at every point
+        in the backward pass (`RecyclingMaxPooling.pool_dense_batch_norm`).
+
+        Returns a `PoolingHead` (`trunk`, a functional model from the clouds
+        to the input of `dense`; `dense`; `batch_norm`; `activation` or
+        None), or None when the backbone names no `pooling_head_layers`.
+        """
+        if self.pooling_head_layers is None:
+            return None
+        # A plain object, which neither Keras's tracking nor its saving
+        # visits: the trunk's layers are the backbone's own.
+        if getattr(self, "_pooling_head", None) is None:
+            dense, bn, activation = (
+                None if name is None else self.get_layer(name)
+                for name in self.pooling_head_layers
+            )
+            trunk = keras.Model(self.inputs, dense.input, name=f"{self.name}_trunk")
+            self._pooling_head = PoolingHead(trunk, dense, bn, activation)
+        return self._pooling_head
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
@@ -124,6 +149,17 @@ class Backbone(keras.Model):
             model_card=model_card,
             overwrite=overwrite,
         )
+
+
+class PoolingHead:
+    """`Backbone.pooling_head`: the backbone's point features are
+    `activation(batch_norm(dense(trunk(points))))`."""
+
+    def __init__(self, trunk, dense, batch_norm, activation):
+        self.trunk = trunk
+        self.dense = dense
+        self.batch_norm = batch_norm
+        self.activation = activation
 
 
 def pooled_outputs(point_features):

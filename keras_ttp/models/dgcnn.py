@@ -31,6 +31,8 @@ class DGCNN(Backbone):
     (2, 256, 1024)
     """
 
+    pooling_head_layers = ("conv5", "conv5_bn", "conv5_relu")
+
     def __init__(
         self,
         k=20,

@@ -31,6 +31,7 @@ class PointNet(Backbone):
     """
 
     recycled_stop_gradient = True
+    pooling_head_layers = ("conv3", "conv3_bn", None)
 
     def __init__(
         self,

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_ttp.layers.augmentation import PointCloudAugmentation
+from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
 from keras_ttp.layers.recycling_max_pooling import RecyclingMaxPooling
 from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.losses.nt_xent import NTXent
@@ -116,20 +117,40 @@ class ToThePoint(keras.Model):
         outputs = {}
         for branch in range(1, self.branches + 1):
             view = self.augmentation(inputs, training=True)
-            point_features = self.backbone(view, training=training)[
-                "point_features"
-            ]
+            maximum, recycled = self.pool(view, training)
             if self.recycling:
-                maximum, recycled = self.pooling(point_features)
                 outputs[f"recycled_{branch}"] = self.projection_head(
                     recycled, training=training
                 )
-            else:
-                maximum = ops.max(point_features, axis=1)
             outputs[f"max_{branch}"] = self.projection_head(
                 maximum, training=training
             )
         return outputs
+
+    def pool(self, view, training):
+        """The max-pooled and recycled features of a view (recycled None
+        without recycling). Where the backbone names its last point-wise
+        layers (`Backbone.pooling_head`), they are pooled without their
+        `(batch, points, dim)` output in the backward pass: same values and
+        gradients, a faster and smaller step (README, "Speed")."""
+        head = self.backbone.pooling_head()
+        if head is None:
+            point_features = self.backbone(view, training=training)[
+                "point_features"
+            ]
+            if self.recycling:
+                return self.pooling(point_features)
+            return ops.max(point_features, axis=1), None
+        self.backbone.check_points_shape(view.shape)
+        x = head.trunk(view, training=training)
+        if self.recycling:
+            return self.pooling.pool_dense_batch_norm(
+                head.dense, head.batch_norm, x, training, head.activation
+            )
+        maximum = dense_batch_norm_max(head.dense, head.batch_norm, x, training)
+        if head.activation is not None:
+            maximum = head.activation(maximum)
+        return maximum, None
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True

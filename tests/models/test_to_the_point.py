@@ -9,6 +9,7 @@ from keras_ttp.models import DGCNN
 from keras_ttp.models import PointNet
 from keras_ttp.models import ToThePoint
 from tests.test_case import TestCase
+from tests.test_case import perturb_weights
 from tests.test_case import random_points
 from tests.test_case import shared_data_dir
 from tests.losses.test_nt_xent import numpy_nt_xent
@@ -102,6 +103,40 @@ class ToThePointTest(TestCase):
         model.fit(random_points(8, 32), batch_size=8, epochs=1, verbose=0)
         changed = [not np.allclose(a, b) for a, b in zip(before, backbone.get_weights())]
         self.assertTrue(all(changed[:1]) and np.mean(changed) > 0.5)
+
+    def test_pooling_head_gives_the_plain_step(self):
+        # ToThePoint pools the backbone's last layers from their input
+        # (Backbone.pooling_head); one SGD step must match the plain path,
+        # which pools the full per-point features: loss, every updated
+        # weight (so every gradient) and the BatchNorm statistics.
+        points = random_points(4, 32)
+        for make_backbone in (small_pointnet, small_dgcnn):
+            for recycling in (True, False):
+                models = []
+                for plain in (False, True):
+                    backbone = make_backbone()
+                    if plain:
+                        backbone.pooling_head = lambda: None
+                    model = ToThePoint(
+                        backbone, projection_dims=(16, 8), recycling=recycling,
+                        seed=0,
+                    )
+                    model(points)  # builds; both draw the same numbers
+                    model.compile(optimizer=keras.optimizers.SGD(0.01))
+                    models.append(model)
+                fast, plain = models
+                perturb_weights(fast)
+                bn = fast.backbone.get_layer(fast.backbone.pooling_head_layers[1])
+                gamma = keras.ops.convert_to_numpy(bn.gamma)
+                bn.gamma.assign(gamma * np.where(np.arange(len(gamma)) % 2, 1, -1))
+                plain.set_weights(fast.get_weights())
+                losses = [m.train_on_batch(points) for m in models]
+                msg = f"{make_backbone.__name__}, recycling={recycling}"
+                self.assertAllClose(losses[0], losses[1], atol=1e-5, msg=msg)
+                self.assertAllClose(
+                    fast.get_weights(), plain.get_weights(), atol=1e-5, rtol=1e-4,
+                    msg=msg,
+                )
 
     def test_saving(self):
         model = ToThePoint(small_dgcnn(), projection_dims=(16, 8), seed=4, branches=1)
