@@ -7,12 +7,15 @@ it replaced, to bound what kNN and recycling cost inside the step:
     python docs/benchmarks/2026-12-01-knn-step-variants.py dgcnn fakeknn norecycle
     python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet norecycle
     python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet wholebatch
+    python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet plainhead
 
 topk: kNN by `top_k` (the code before `smallest_k_indices`); fakeknn: the
 neighbours fixed to the first k points (distances still computed);
 norecycle: the recycled index is the max's (no selection); wholebatch:
 recycling's selection over the whole batch at once (the code before it went
-one sample at a time under XLA). The backend is
+one sample at a time under XLA); plainhead: the backbone's last Dense +
+BatchNorm (+ activation) computed at every point and then pooled (the code
+before `Backbone.pooling_head`). The backend is
 KERAS_BACKEND's, tensorflow by default. Prints the median of 3 steps after
 1 warm-up, and the process's peak resident memory.
 """
@@ -60,6 +63,8 @@ if backbone == "dgcnn":
     encoder, batch_size = keras_ttp.models.DGCNN(), 32
 else:
     encoder, batch_size = keras_ttp.models.PointNet(), 128
+if "plainhead" in variants:
+    encoder.pooling_head = lambda: None
 model = keras_ttp.models.ToThePoint(encoder, seed=0)
 model.compile(jit_compile=True)
 x = np.random.default_rng(0).normal(size=(batch_size, 2048, 3)).astype("float32")
