@@ -71,7 +71,7 @@ def dense_batch_norm_rows(dense, bn, x, training, select):
     x32 = ops.cast(x, "float32")
     kernel = ops.cast(dense.kernel, "float32")
     bias = ops.cast(dense.bias, "float32") if dense.use_bias else 0.0
-    if training:
+    if training and bn.trainable:  # a frozen BatchNorm runs in inference mode
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
         mean_x = ops.mean(flat, axis=0)
         centered = flat - mean_x

@@ -90,7 +90,7 @@ class EdgeConv(keras.layers.Layer):
         backward pass."""
         bn = self.batch_norm
         gathered = gather_neighbors(neighbor_part, indices)
-        if training:
+        if training and bn.trainable:  # a frozen BatchNorm runs in inference mode
             mean, variance = self.edge_moments(
                 gathered, neighbor_part, center_part, indices
             )

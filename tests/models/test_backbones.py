@@ -59,3 +59,22 @@ class DGCNNTest(TestCase):
             backbone(np.zeros((2, 32), "float32"))
         with self.assertRaisesRegex(ValueError, r"\(batch, num_points, 3\)"):
             backbone(np.zeros((2, 32, 6), "float32"))
+
+
+class FrozenBackboneTest(TestCase):
+    def test_frozen_backbone_runs_batch_norm_in_inference_mode(self):
+        # Keras's BatchNormalization ignores `training=True` once frozen;
+        # EdgeConv's and the T-Nets' own BatchNorm arithmetic must too
+        # (linear probing calls a frozen backbone with training=True).
+        points = random_points(4, 32)
+        for backbone in (PointNet(embedding_dim=32), DGCNN(k=8, embedding_dim=32)):
+            backbone(points)
+            backbone.trainable = False
+            before = backbone.get_weights()
+            self.assertAllClose(
+                backbone(points, training=True),
+                backbone(points, training=False),
+                atol=1e-5,
+                msg=backbone.name,
+            )
+            self.assertAllClose(backbone.get_weights(), before, msg=backbone.name)
