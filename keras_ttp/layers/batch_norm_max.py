@@ -16,6 +16,13 @@ from keras import ops
 from keras_ttp.layers.knn import gather_neighbors
 
 
+def uses_batch_statistics(bn, training):
+    """Whether `bn` normalises with this batch's statistics (and updates its
+    moving ones): in training, unless frozen, as Keras's BatchNormalization
+    decides for itself."""
+    return training and bn.trainable
+
+
 def update_moving_moments(bn, mean, variance):
     """The moving-statistics update of the `BatchNormalization` layer `bn`
     in training, from this batch's `mean` and (biased) `variance`."""
@@ -71,7 +78,7 @@ def dense_batch_norm_rows(dense, bn, x, training, select):
     x32 = ops.cast(x, "float32")
     kernel = ops.cast(dense.kernel, "float32")
     bias = ops.cast(dense.bias, "float32") if dense.use_bias else 0.0
-    if training and bn.trainable:  # a frozen BatchNorm runs in inference mode
+    if uses_batch_statistics(bn, training):
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
         mean_x = ops.mean(flat, axis=0)
         centered = flat - mean_x

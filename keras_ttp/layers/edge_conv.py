@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_ttp.layers.batch_norm_max import scale_and_shift
 from keras_ttp.layers.batch_norm_max import update_moving_moments
+from keras_ttp.layers.batch_norm_max import uses_batch_statistics
 from keras_ttp.layers.knn import count_neighbors
 from keras_ttp.layers.knn import gather_neighbors
 from keras_ttp.layers.knn import knn
@@ -90,7 +91,7 @@ class EdgeConv(keras.layers.Layer):
         backward pass."""
         bn = self.batch_norm
         gathered = gather_neighbors(neighbor_part, indices)
-        if training and bn.trainable:  # a frozen BatchNorm runs in inference mode
+        if uses_batch_statistics(bn, training):
             mean, variance = self.edge_moments(
                 gathered, neighbor_part, center_part, indices
             )
