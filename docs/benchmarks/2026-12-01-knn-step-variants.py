@@ -8,6 +8,7 @@ it replaced, to bound what kNN and recycling cost inside the step:
     python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet norecycle
     python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet wholebatch
     python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet plainhead
+    python docs/benchmarks/2026-12-01-knn-step-variants.py pointnet batchselect
 
 topk: kNN by `top_k` (the code before `smallest_k_indices`); fakeknn: the
 neighbours fixed to the first k points (distances still computed);
@@ -15,7 +16,9 @@ norecycle: the recycled index is the max's (no selection); wholebatch:
 recycling's selection over the whole batch at once (the code before it went
 one sample at a time under XLA); plainhead: the backbone's last Dense +
 BatchNorm (+ activation) computed at every point and then pooled (the code
-before `Backbone.pooling_head`). The backend is
+before `Backbone.pooling_head`); batchselect: the pooling head's products
+and selection for the whole batch at once (the code before they went one
+sample at a time under XLA; channels first either way). The backend is
 KERAS_BACKEND's, tensorflow by default. Prints the median of 3 steps after
 1 warm-up, and the process's peak resident memory.
 """
@@ -37,6 +40,7 @@ import keras_ttp  # noqa: E402
 knn_module = importlib.import_module("keras_ttp.layers.knn")
 edge_conv = importlib.import_module("keras_ttp.layers.edge_conv")
 pooling = importlib.import_module("keras_ttp.layers.recycling_max_pooling")
+batch_norm_max = importlib.import_module("keras_ttp.layers.batch_norm_max")
 
 
 def top_k_knn(points, k):
@@ -56,8 +60,13 @@ if "fakeknn" in variants:
     edge_conv.knn = first_points_knn
 if "norecycle" in variants:
     pooling.kth_largest_index = lambda x, rank: ops.argmax(x, axis=1)
+    pooling.last_axis_kth_largest_index = lambda x, rank: ops.argmax(x, axis=-1)
 if "wholebatch" in variants:
-    pooling.kth_largest_index = pooling.batch_kth_largest_index
+    pooling.kth_largest_index = lambda x, rank: pooling.last_axis_kth_largest_index(
+        ops.transpose(x, (0, 2, 1)), rank
+    )
+if "batchselect" in variants:
+    batch_norm_max.compiling_with_xla = lambda tensor: False
 keras.utils.set_random_seed(0)
 if backbone == "dgcnn":
     encoder, batch_size = keras_ttp.models.DGCNN(), 32

@@ -14,6 +14,7 @@ needed, in the forward and the backward pass.
 from keras import ops
 
 from keras_ttp.layers.knn import gather_neighbors
+from keras_ttp.utils.compiling import compiling_with_xla
 
 
 def uses_batch_statistics(bn, training):
@@ -48,24 +49,26 @@ def dense_batch_norm_max(dense, bn, x, training):
     (`dense_batch_norm_rows` picking each channel's largest point).
     """
     picks = dense_batch_norm_rows(
-        dense, bn, x, training, lambda oriented: ops.argmax(oriented, axis=1)[..., None]
+        dense, bn, x, training, lambda oriented: ops.argmax(oriented, axis=-1)[..., None]
     )
     return picks[..., 0]
 
 
-def dense_batch_norm_rows(dense, bn, x, training, select):
+def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     """`bn(dense(x), training=training)` at a few points per sample and
     channel, for `x` `(batch, points, in_channels)`, where `dense` is a built
     `keras.layers.Dense` without activation: equal to the plain computation
     in value and gradient, with the statistics and moving-average update of
     `bn`.
 
-    `select` maps the oriented products `(batch, points, units)`, `z = x W`
-    times the sign of each channel's BatchNorm scale (so a larger oriented
-    value means a larger output), to point indices `(batch, units, picks)`;
-    the result is the BatchNorm output at those points, `(batch, units,
-    picks)`. The orientation makes order statistics carry over: the point
-    with the `j`-th largest oriented value has the `j`-th largest output.
+    `select(oriented, *select_args)` maps the oriented products, channels
+    first `(batch, units, points)`: `z = x W` times the sign of each
+    channel's BatchNorm scale (so a larger oriented value means a larger
+    output), to point indices `(batch, units, picks)`; the result is the
+    BatchNorm output at those points, `(batch, units, picks)`. The
+    orientation makes order statistics carry over: the point with the
+    `j`-th largest oriented value has the `j`-th largest output.
+    `select_args` are tensors with a leading batch axis, sliced alongside.
 
     The product is computed once, without gradient, only for `select`. Its
     batch moments come from those of `x`: `mean(z) = mean(x) W + b` and
@@ -74,6 +77,12 @@ def dense_batch_norm_rows(dense, bn, x, training, select):
     rows of `x`. The backward pass then never touches a `(batch, points,
     units)` tensor: on PointNet's T-Nets (128 -> 1024) this replaces the two
     large products of the plain backward pass with two 8x smaller ones.
+
+    Under XLA the product and `select` run one sample at a time
+    (`ops.map`, `select` sees a batch of 1): computed as `W^T x^T`, the
+    channels-first products need no transpose of a `(points, units)`
+    tensor, and a sample's products stay in the CPU's cache for `select`'s
+    passes over them (docs/benchmarks/2026-12-01-channels-first-select.txt).
     """
     x32 = ops.cast(x, "float32")
     kernel = ops.cast(dense.kernel, "float32")
@@ -94,11 +103,21 @@ def dense_batch_norm_rows(dense, bn, x, training, select):
     # With the bias folded into the shift, the picked rows need no bias.
     shift = shift + bias * scale
     # The bias does not move a channel's order statistics.
-    z = ops.matmul(
-        ops.stop_gradient(ops.convert_to_tensor(x)), ops.stop_gradient(dense.kernel)
-    )
-    direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), z.dtype)
-    picked = ops.cast(select(z * direction), "int32")  # (batch, units, picks)
+    kernel_t = ops.transpose(ops.stop_gradient(dense.kernel))
+    direction = ops.where(scale >= 0, 1.0, -1.0)[:, None]
+
+    def pick(x_part, *args):
+        z = ops.matmul(kernel_t, ops.transpose(x_part, (0, 2, 1)))
+        return ops.cast(select(z * ops.cast(direction, z.dtype), *args), "int32")
+
+    x_stopped = ops.stop_gradient(ops.convert_to_tensor(x))
+    if compiling_with_xla(x_stopped):
+        picked = ops.map(
+            lambda sample: pick(*(part[None] for part in sample))[0],
+            (x_stopped, *select_args),
+        )
+    else:
+        picked = pick(x_stopped, *select_args)  # (batch, units, picks)
     units, picks = ops.shape(picked)[1], ops.shape(picked)[2]
     rows = gather_neighbors(x32, ops.reshape(picked, (-1, units * picks, 1)))
     rows = ops.reshape(rows, (-1, units, picks, ops.shape(x32)[-1]))

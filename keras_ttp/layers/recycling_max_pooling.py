@@ -96,25 +96,31 @@ class RecyclingMaxPooling(keras.layers.Layer):
         )
         return maximum, recycled, utilization
 
-    def pool_dense_batch_norm(self, dense, bn, x, training, activation=None):
+    def pool_dense_batch_norm(
+        self, dense, bn, x, training, activation=None, rank=None
+    ):
         """`self(activation(bn(dense(x))))` without utilisation, computed
         without the `(batch, points, units)` features in the backward pass
         (`dense_batch_norm_rows`): the same value and gradient, and the
         same `bn` statistics and update, for a `Dense` without activation,
         its `BatchNormalization` and a non-decreasing `activation` (or
-        None). `x` `(batch, points, in_channels)` is the input of `dense`.
+        None). `x` `(batch, points, in_channels)` is the input of `dense`;
+        `rank` fixes `r` as in `call`.
 
         Returns `(max_features, recycled_features)`, each `(batch, units)`.
         """
         check_features_shape(x.shape)
+        batch_size, num_points = ops.shape(x)[0], ops.shape(x)[1]
+        if rank is None:
+            rank = self.draw_rank(batch_size, num_points)
+        ranks = ops.broadcast_to(ops.cast(rank, "int32"), (batch_size,))
 
-        def select(oriented):
-            rank = self.draw_rank(ops.shape(oriented)[0], ops.shape(oriented)[1])
-            first = ops.cast(ops.argmax(oriented, axis=1), "int32")
-            recycled = ops.cast(kth_largest_index(oriented, rank), "int32")
+        def select(oriented, rank):
+            first = ops.cast(ops.argmax(oriented, axis=-1), "int32")
+            recycled = ops.cast(last_axis_kth_largest_index(oriented, rank), "int32")
             return ops.stack([first, recycled], axis=-1)
 
-        values = dense_batch_norm_rows(dense, bn, x, training, select)
+        values = dense_batch_norm_rows(dense, bn, x, training, select, (ranks,))
         if activation is not None:
             values = activation(values)
         maximum, recycled = values[..., 0], values[..., 1]
@@ -181,17 +187,20 @@ def kth_largest_index(x, rank):
     2026-12-01-recycling-per-sample.txt).
     """
     if not compiling_with_xla(x):
-        return batch_kth_largest_index(x, rank)
+        return last_axis_kth_largest_index(ops.transpose(x, (0, 2, 1)), rank)
     ranks = ops.broadcast_to(ops.cast(rank, "int32"), ops.shape(x)[:1])
     return ops.map(
-        lambda sample: batch_kth_largest_index(sample[0][None], sample[1])[0],
+        lambda sample: last_axis_kth_largest_index(
+            ops.transpose(sample[0])[None], sample[1]
+        )[0],
         (x, ranks),
     )
 
 
-def batch_kth_largest_index(x, rank):
-    """`kth_largest_index` for the whole batch at once."""
-    bits = ops.view(ops.cast(ops.transpose(x, (0, 2, 1)), "float32"), "int32")
+def last_axis_kth_largest_index(x, rank):
+    """`kth_largest_index` for the whole batch at once, with the points
+    last: `x` `(batch, channels, n)`."""
+    bits = ops.view(ops.cast(x, "float32"), "int32")
     # Negative floats order backwards as integers: flip their magnitude bits.
     keys = ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
     needed = ops.reshape(ops.cast(rank, "int32") + 1, (-1, 1, 1))

@@ -3,6 +3,7 @@ import numpy as np
 
 from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
 from tests.test_case import TestCase
+from tests.test_case import xla_compiled
 
 
 class DenseBatchNormMaxTest(TestCase):
@@ -20,6 +21,12 @@ class DenseBatchNormMaxTest(TestCase):
         bn.build(x.shape[:-1] + (16,))
         bn.set_weights([gamma, beta, moving_mean, moving_var])
         z = x.astype("float64") @ kernel + bias
+        compiled = xla_compiled(lambda x: dense_batch_norm_max(dense, bn, x, False))
+        if compiled is not None:  # one sample at a time, channels first
+            expected = ((z - moving_mean) / np.sqrt(moving_var + 1e-5) * gamma + beta)
+            self.assertAllClose(
+                compiled(x), expected.max(axis=1), atol=1e-4, rtol=1e-4
+            )
         for training in (False, True):
             mean = z.mean((0, 1)) if training else moving_mean
             var = z.var((0, 1)) if training else moving_var

@@ -87,6 +87,40 @@ class RecyclingMaxPoolingTest(TestCase):
             self.assertAllClose(maximum, expected_max, atol=0)
             self.assertAllClose(recycled, expected_recycled, atol=0)
 
+    def test_pool_dense_batch_norm_equals_numpy_sort(self):
+        # The pooling head's path: the recycled row of LeakyReLU(BatchNorm(
+        # x W + b)), selected from the products without computing the
+        # features; eagerly and under XLA (sample by sample, channels first).
+        rng = np.random.default_rng(6)
+        x = rng.normal(size=(3, 30, 4)).astype("float32")
+        x[:, 20:] = x[:, :1]  # duplicated points: tied features
+        dense = keras.layers.Dense(8)
+        dense.build(x.shape)
+        dense.set_weights([rng.normal(size=(4, 8)), rng.normal(size=8)])
+        bn = keras.layers.BatchNormalization()
+        bn.build((3, 30, 8))
+        gamma = rng.uniform(0.5, 2, 8) * np.where(np.arange(8) % 2, 1, -1)
+        bn.set_weights(
+            [gamma, rng.normal(size=8), rng.normal(size=8), rng.uniform(0.5, 2, 8)]
+        )
+        activation = keras.layers.LeakyReLU(0.2)
+        features = keras.ops.convert_to_numpy(activation(bn(dense(x))))
+        layer = RecyclingMaxPooling(per_sample=True)
+        rank = np.array([1, 14, 29], dtype="int32")
+
+        def pool(x, rank):
+            return layer.pool_dense_batch_norm(
+                dense, bn, x, False, activation, rank=rank
+            )
+
+        expected = numpy_recycling(features, rank)
+        self.assertAllClose(pool(x, rank), expected, atol=1e-5)
+        compiled = xla_compiled(lambda x, rank: (pool(x, rank), compiling_with_xla(x)))
+        if compiled is not None:
+            pooled, used_xla = compiled(x, rank)
+            self.assertTrue(used_xla)
+            self.assertAllClose(pooled, expected, atol=1e-5)
+
     def test_drawn_rank_is_in_range_and_seeded(self):
         layer = RecyclingMaxPooling(seed=3)
         ordered = -np.sort(-self.x, axis=1)
