@@ -223,6 +223,7 @@ def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit
         model = wrap(HeadPool(recycle), head_inputs)
         pooled[recycle] = timed(model, features, train=False)
     times["recycling"] = views * (pooled[True] - pooled[False])
+
     class PairLoss(keras.layers.Layer):
         def call(self, pairs):
             return keras_ttp.losses.nt_xent(pairs[:, 0], pairs[:, 1], 0.1)
