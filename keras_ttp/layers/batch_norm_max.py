@@ -14,7 +14,7 @@ needed, in the forward and the backward pass.
 from keras import ops
 
 from keras_ttp.layers.knn import gather_neighbors
-from keras_ttp.utils.compiling import compiling_with_xla
+from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
 
 def uses_batch_statistics(bn, training):
@@ -111,13 +111,8 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
         return ops.cast(select(z * ops.cast(direction, z.dtype), *args), "int32")
 
     x_stopped = ops.stop_gradient(ops.convert_to_tensor(x))
-    if compiling_with_xla(x_stopped):
-        picked = ops.map(
-            lambda sample: pick(*(part[None] for part in sample))[0],
-            (x_stopped, *select_args),
-        )
-    else:
-        picked = pick(x_stopped, *select_args)  # (batch, units, picks)
+    # (batch, units, picks)
+    picked = one_sample_at_a_time_under_xla(pick, x_stopped, *select_args)
     units, picks = ops.shape(picked)[1], ops.shape(picked)[2]
     rows = gather_neighbors(x32, ops.reshape(picked, (-1, units * picks, 1)))
     rows = ops.reshape(rows, (-1, units, picks, ops.shape(x32)[-1]))

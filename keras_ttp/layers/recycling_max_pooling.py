@@ -3,7 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_ttp.layers.batch_norm_max import dense_batch_norm_rows
-from keras_ttp.utils.compiling import compiling_with_xla
+from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -186,14 +186,11 @@ def kth_largest_index(x, rank):
     memory in the jax PointNet step (docs/benchmarks/
     2026-12-01-recycling-per-sample.txt).
     """
-    if not compiling_with_xla(x):
-        return last_axis_kth_largest_index(ops.transpose(x, (0, 2, 1)), rank)
     ranks = ops.broadcast_to(ops.cast(rank, "int32"), ops.shape(x)[:1])
-    return ops.map(
-        lambda sample: last_axis_kth_largest_index(
-            ops.transpose(sample[0])[None], sample[1]
-        )[0],
-        (x, ranks),
+    return one_sample_at_a_time_under_xla(
+        lambda x, rank: last_axis_kth_largest_index(ops.transpose(x, (0, 2, 1)), rank),
+        x,
+        ranks,
     )
 
 

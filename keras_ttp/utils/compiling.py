@@ -46,3 +46,15 @@ def compiling_with_xla(tensor):
 
         return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
     return False
+
+
+def one_sample_at_a_time_under_xla(function, *tensors):
+    """`function(*tensors)` for `tensors` with a leading batch axis; under
+    XLA one sample at a time (`ops.map`, `function` seeing batches of 1),
+    so a sample's intermediates stay in the CPU's cache (measured for
+    recycling's selection and kNN: docs/benchmarks/)."""
+    if not compiling_with_xla(tensors[0]):
+        return function(*tensors)
+    return keras.ops.map(
+        lambda sample: function(*(part[None] for part in sample))[0], tensors
+    )
