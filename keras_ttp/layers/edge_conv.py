@@ -7,6 +7,8 @@ from keras_ttp.layers.batch_norm_max import uses_batch_statistics
 from keras_ttp.layers.knn import count_neighbors
 from keras_ttp.layers.knn import gather_neighbors
 from keras_ttp.layers.knn import knn
+from keras_ttp.layers.knn import largest_neighbor
+from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -102,9 +104,13 @@ class EdgeConv(keras.layers.Layer):
         # Per channel, the neighbour whose edge value maps to the largest
         # BatchNorm output: the largest `z` where the scale is positive, the
         # smallest where it is negative.
-        direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), gathered.dtype)
-        best = ops.argmax(ops.stop_gradient(gathered) * direction, axis=2)
-        neighbor = ops.take_along_axis(indices, ops.cast(best, indices.dtype), axis=2)
+        direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), neighbor_part.dtype)
+        # Under XLA one cloud at a time: otherwise XLA fuses the search into
+        # the backward pass's scatter, which then runs 4x slower (B=32,
+        # N=2048, 128 -> 256; docs/benchmarks/2026-12-01-largest-neighbor.txt).
+        neighbor = one_sample_at_a_time_under_xla(
+            largest_neighbor, ops.stop_gradient(neighbor_part) * direction, indices
+        )
         selected = ops.take_along_axis(neighbor_part, neighbor, axis=1) + center_part
         selected = ops.cast(selected, "float32") * scale + shift
         return ops.cast(selected, self.compute_dtype)

@@ -121,6 +121,32 @@ def gather_neighbors(features, indices):
     return ops.reshape(gathered, (shape[0], shape[1], shape[2], channels))
 
 
+def largest_neighbor(features, indices):
+    """For every point and channel, the neighbour with the largest feature:
+    `features` `(batch, n, c)`, `indices` `(batch, n, k)` into the cloud,
+    giving the neighbour's index `(batch, n, c)`, ties to the neighbour
+    listed first. This is `take_along_axis(indices, argmax(gather_neighbors(
+    features, indices), axis=2), axis=2)`, computed one neighbour at a time
+    as a running maximum: XLA fuses the `k` gathers and comparisons into one
+    loop without a `(batch, n, k, c)` tensor, where its argmax over the
+    middle axis ran 13x slower on this CPU (B=32, N=2048, k=20, c=256;
+    docs/benchmarks/2026-12-01-largest-neighbor.txt). XLA's argmax also
+    breaks ties differently."""
+    channels = ops.shape(features)[-1]
+    flat_features = ops.reshape(features, (-1, channels))
+    flat_indices = ops.reshape(
+        flat_neighbor_indices(indices, ops.shape(features)[1]), ops.shape(indices)
+    )
+    best_value = ops.take(flat_features, flat_indices[:, :, 0], axis=0)
+    best = ops.broadcast_to(indices[:, :, :1], ops.shape(best_value))
+    for j in range(1, indices.shape[-1]):
+        value = ops.take(flat_features, flat_indices[:, :, j], axis=0)
+        larger = value > best_value
+        best_value = ops.where(larger, value, best_value)
+        best = ops.where(larger, indices[:, :, j : j + 1], best)
+    return best
+
+
 def count_neighbors(indices, num_points):
     """How often each point of clouds of `num_points` points appears in
     `indices` `(batch, n, k)`: its in-degree in the kNN graph, `(batch,

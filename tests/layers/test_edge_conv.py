@@ -5,6 +5,7 @@ from keras_ttp.layers import EdgeConv
 from keras_ttp.layers import gather_neighbors
 from keras_ttp.layers import knn
 from keras_ttp.layers.knn import count_neighbors
+from keras_ttp.layers.knn import largest_neighbor
 from keras_ttp.layers.knn import smallest_k_indices
 from keras_ttp.utils.compiling import compiling_with_xla
 from tests.test_case import TestCase
@@ -80,6 +81,23 @@ class KnnTest(TestCase):
         indices = np.random.default_rng(3).integers(0, 12, size=(3, 8, 5))
         expected = np.stack([np.bincount(row.ravel(), minlength=12) for row in indices])
         self.assertAllClose(count_neighbors(indices.astype("int32"), 12), expected)
+
+    def test_largest_neighbor_equals_numpy_argmax(self):
+        rng = np.random.default_rng(5)
+        features = np.round(rng.normal(size=(3, 12, 6)), 1).astype("float32")  # ties
+        features[0, :, 2] = 1.0  # a channel tied everywhere
+        features[1, 3:8] = features[1, 2]  # duplicated points
+        indices = rng.integers(0, 12, size=(3, 12, 5)).astype("int32")
+        gathered = np.stack([features[b][indices[b]] for b in range(3)])
+        positions = np.argmax(gathered, axis=2)  # numpy: ties to the first
+        expected = np.take_along_axis(indices, positions, axis=2)
+        functions = [largest_neighbor]
+        if xla_compiled(largest_neighbor) is not None:
+            functions.append(xla_compiled(largest_neighbor))
+        for function in functions:
+            np.testing.assert_array_equal(
+                keras.ops.convert_to_numpy(function(features, indices)), expected
+            )
 
     def test_too_few_points(self):
         with self.assertRaisesRegex(ValueError, "at least k=20 points"):
