@@ -13,6 +13,7 @@ needed, in the forward and the backward pass.
 
 from keras import ops
 
+from keras_ttp.layers.argmax import last_axis_argmax
 from keras_ttp.layers.knn import gather_neighbors
 from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
@@ -49,7 +50,7 @@ def dense_batch_norm_max(dense, bn, x, training):
     (`dense_batch_norm_rows` picking each channel's largest point).
     """
     picks = dense_batch_norm_rows(
-        dense, bn, x, training, lambda oriented: ops.argmax(oriented, axis=-1)[..., None]
+        dense, bn, x, training, lambda oriented: last_axis_argmax(oriented)[..., None]
     )
     return picks[..., 0]
 

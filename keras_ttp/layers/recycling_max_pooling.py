@@ -2,6 +2,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ttp.layers.argmax import first_true_index
+from keras_ttp.layers.argmax import last_axis_argmax
 from keras_ttp.layers.batch_norm_max import dense_batch_norm_rows
 from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
@@ -116,7 +118,7 @@ class RecyclingMaxPooling(keras.layers.Layer):
         ranks = ops.broadcast_to(ops.cast(rank, "int32"), (batch_size,))
 
         def select(oriented, rank):
-            first = ops.cast(ops.argmax(oriented, axis=-1), "int32")
+            first = last_axis_argmax(oriented)
             recycled = ops.cast(last_axis_kth_largest_index(oriented, rank), "int32")
             return ops.stack([first, recycled], axis=-1)
 
@@ -211,7 +213,7 @@ def last_axis_kth_largest_index(x, rank):
         enough = count_at_least(keys, middle) >= needed
         low = ops.where(enough, middle, low)
         high = ops.where(enough, high, middle - 1)
-    return ops.argmax(keys == low, axis=-1)
+    return first_true_index(keys == low)
 
 
 def count_at_least(keys, threshold):
