@@ -4,7 +4,8 @@ from keras_ttp.utils.compiling import compiling_with_xla
 
 
 def last_axis_argmax(x):
-    """`argmax(x, axis=-1)` as int32, ties to the first index.
+    """`argmax(x, axis=-1)` as int32, ties to the first index, for `x`
+    without NaN.
 
     Under XLA it is the first index holding the maximum (`first_true_index`
     after a `max`): XLA on this CPU runs argmax's (value, index) reduction

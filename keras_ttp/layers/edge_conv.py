@@ -105,9 +105,10 @@ class EdgeConv(keras.layers.Layer):
         # BatchNorm output: the largest `z` where the scale is positive, the
         # smallest where it is negative.
         direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), neighbor_part.dtype)
-        # Under XLA one cloud at a time: otherwise XLA fuses the search into
-        # the backward pass's scatter, which then runs 4x slower (B=32,
-        # N=2048, 128 -> 256; docs/benchmarks/2026-12-01-largest-neighbor.txt).
+        # Under XLA one cloud at a time: for the whole batch, XLA fused the
+        # search into the backward pass's scatter, and the layer's forward
+        # and backward ran 3.3x slower (B=32, N=2048, 128 -> 256), the DGCNN
+        # step 8.4 -> 12.0 s (docs/benchmarks/2026-12-01-largest-neighbor*.txt).
         neighbor = one_sample_at_a_time_under_xla(
             largest_neighbor, ops.stop_gradient(neighbor_part) * direction, indices
         )
