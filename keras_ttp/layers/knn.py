@@ -2,6 +2,7 @@ import numpy as np
 from keras import ops
 
 from keras_ttp.utils.compiling import compiling_with_xla
+from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
 
 def pairwise_squared_distance(points):
@@ -37,9 +38,8 @@ def knn(points, k):
         # for the selection (B=32 N=2048 k=20, alone: 1.1x to 2.2x faster
         # with tensorflow, 1.7x to 2.1x with jax;
         # docs/benchmarks/2026-12-01-channels-first-select.txt).
-        return ops.map(
-            lambda cloud: smallest_k_indices(pairwise_squared_distance(cloud[None]), k)[0],
-            points,
+        return one_sample_at_a_time_under_xla(
+            lambda cloud: smallest_k_indices(pairwise_squared_distance(cloud), k), points
         )
     _, indices = ops.top_k(-pairwise_squared_distance(points), k, sorted=True)
     return indices

@@ -50,9 +50,11 @@ def compiling_with_xla(tensor):
 
 def one_sample_at_a_time_under_xla(function, *tensors):
     """`function(*tensors)` for `tensors` with a leading batch axis; under
-    XLA one sample at a time (`ops.map`, `function` seeing batches of 1),
-    so a sample's intermediates stay in the CPU's cache (measured for
-    recycling's selection and kNN: docs/benchmarks/)."""
+    XLA one sample at a time (`ops.map`, `function` seeing batches of 1).
+    Used where that measured faster (docs/benchmarks/): recycling's
+    selection and kNN, whose per-sample intermediates then stay in the
+    CPU's cache; EdgeConv's neighbour search, which XLA would otherwise
+    fuse into the backward pass's scatter."""
     if not compiling_with_xla(tensors[0]):
         return function(*tensors)
     return keras.ops.map(
