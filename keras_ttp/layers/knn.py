@@ -70,6 +70,12 @@ def smallest_k_indices(values, k, group_size=32):
     largest = np.finfo("float32").max
     group_min = ops.minimum(ops.min(groups, axis=-1), largest)
     group_ids = ops.arange(num_groups, dtype="int32")
+    # A row's group `g` is row `row * num_groups + g` of `flat_groups`, read
+    # as one slice: `take_along_axis` gathered its entries one by one, and
+    # the DGCNN step ran 1.1x slower under tensorflow+XLA
+    # (docs/benchmarks/2026-12-02-knn-group-slice.txt).
+    flat_groups = ops.reshape(groups, (-1, group_size))
+    first_group = ops.arange(ops.shape(groups)[0], dtype="int32")[:, None] * num_groups
     positions = ops.arange(group_size, dtype="int32")
     # The last entry taken; the next one is the smallest after it.
     last_value = ops.full_like(group_min[:, :1], -np.inf)
@@ -80,7 +86,7 @@ def smallest_k_indices(values, k, group_size=32):
         group = ops.min(
             ops.where(group_min == value, group_ids, num_groups), axis=-1, keepdims=True
         )
-        members = ops.take_along_axis(groups, ops.expand_dims(group, -1), axis=1)[:, 0]
+        members = ops.take(flat_groups, (first_group + group)[:, 0], axis=0)
         members = ops.minimum(members, largest)
         member_index = group * group_size + positions
         after_last = ops.logical_or(
