@@ -80,22 +80,23 @@ class EdgeConv(keras.layers.Layer):
         neighbor_part = ops.matmul(inputs, neighbor_kernel)
         center_part = ops.matmul(inputs, kernel[channels:] - neighbor_kernel)
         if self.memory_efficient:
-            edges = self.extreme_edges(neighbor_part, center_part, indices, training)
+            edges = self.extreme_edges(
+                inputs, neighbor_part, center_part, indices, training
+            )
         else:
             edges = gather_neighbors(neighbor_part, indices)
             edges = edges + ops.expand_dims(center_part, 2)
             edges = ops.max(self.batch_norm(edges, training=training), axis=2)
         return ops.leaky_relu(edges, self.negative_slope)
 
-    def extreme_edges(self, neighbor_part, center_part, indices, training):
+    def extreme_edges(self, inputs, neighbor_part, center_part, indices, training):
         """`max_k BatchNorm(z)` for the edge values `z = neighbor_part[j] +
-        center_part[i]`, keeping only `(batch, n, filters)` tensors for the
-        backward pass."""
+        center_part[i]` (the products of `inputs` and the kernel's halves),
+        keeping only `(batch, n, filters)` tensors for the backward pass."""
         bn = self.batch_norm
-        gathered = gather_neighbors(neighbor_part, indices)
         if uses_batch_statistics(bn, training):
             mean, variance = self.edge_moments(
-                gathered, neighbor_part, center_part, indices
+                inputs, neighbor_part, center_part, indices
             )
             update_moving_moments(bn, mean, variance)
         else:
@@ -116,30 +117,45 @@ class EdgeConv(keras.layers.Layer):
         selected = ops.cast(selected, "float32") * scale + shift
         return ops.cast(selected, self.compute_dtype)
 
-    def edge_moments(self, gathered, neighbor_part, center_part, indices):
+    def edge_moments(self, inputs, neighbor_part, center_part, indices):
         """Batch mean and (biased) variance of the edge values `z_ij =
         neighbor_part[j] + center_part[i]` over batch, points and neighbours.
 
-        With `s_i = sum_j neighbor_part[j]` over the neighbours of `i` and
-        `d_j` the number of points having `j` as a neighbour, `sum z =
-        sum_i (s_i + k c_i)` and `sum z^2 = sum_j d_j neighbor_part[j]^2 +
-        sum_i (2 c_i s_i + k c_i^2)`: no `(batch, n, k, filters)` tensor
-        beyond `gathered`, and none in the backward pass but the one the
-        gather needs."""
-        gathered = ops.cast(gathered, "float32")
+        With `d_j` the number of points having `j` as a neighbour, `sum z =
+        sum_j d_j neighbor_part[j] + k sum_i center_part[i]` and `sum z^2 =
+        sum_j d_j neighbor_part[j]^2 + k sum_i center_part[i]^2 + 2 sum_i
+        center_part[i] s_i`, with `s_i` the sum of `neighbor_part[j]` over
+        the neighbours of `i`. The last term is `diag(W_c^T (X^T S) W_d)`,
+        `X` the inputs, `S` their sums over each point's neighbours and
+        `W_d`, `W_c` the maps to `neighbor_part` and `center_part`: the
+        neighbour sums, and the scatter of their gradient in the backward
+        pass, run over the input channels rather than the filters (3, 64,
+        64, 128 rather than 64, 64, 128, 256 in DGCNN). No `(batch, n, k,
+        channels)` tensor but the one the gather needs."""
+        x = ops.cast(inputs, "float32")
+        channels = ops.shape(x)[-1]
+        kernel = ops.cast(self.kernel, "float32")
+        neighbor_kernel = kernel[:channels]
+        center_kernel = kernel[channels:] - neighbor_kernel
+        neighbor_sums = ops.sum(gather_neighbors(x, indices), axis=2)
+        # sum_i x_i^T S_i, (channels, channels)
+        products = ops.matmul(
+            ops.transpose(ops.reshape(x, (-1, channels))),
+            ops.reshape(neighbor_sums, (-1, channels)),
+        )
+        cross = ops.sum(center_kernel * ops.matmul(products, neighbor_kernel), axis=0)
         neighbor_part = ops.cast(neighbor_part, "float32")
         center_part = ops.cast(center_part, "float32")
-        sum_neighbors = ops.sum(gathered, axis=2)
-        in_degree = count_neighbors(indices, ops.shape(neighbor_part)[1])
+        in_degree = ops.expand_dims(count_neighbors(indices, ops.shape(x)[1]), -1)
         k = self.k
-        count = ops.cast(ops.shape(gathered)[0] * ops.shape(gathered)[1] * k, "float32")
-        mean = ops.sum(sum_neighbors + k * center_part, axis=(0, 1)) / count
+        count = ops.cast(ops.shape(x)[0] * ops.shape(x)[1] * k, "float32")
+        mean = ops.sum(in_degree * neighbor_part + k * center_part, axis=(0, 1)) / count
         mean_square = (
-            ops.sum(ops.expand_dims(in_degree, -1) * ops.square(neighbor_part), axis=(0, 1))
-            + ops.sum(
-                2 * center_part * sum_neighbors + k * ops.square(center_part),
+            ops.sum(
+                in_degree * ops.square(neighbor_part) + k * ops.square(center_part),
                 axis=(0, 1),
             )
+            + 2 * cross
         ) / count
         return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
 
