@@ -19,8 +19,8 @@ BatchNorm (+ activation) computed at every point and then pooled (the code
 before `Backbone.pooling_head`); batchselect: the pooling head's products
 and selection for the whole batch at once (the code before they went one
 sample at a time under XLA; channels first either way). The backend is
-KERAS_BACKEND's, tensorflow by default. Prints the median of 3 steps after
-1 warm-up, and the process's peak resident memory.
+KERAS_BACKEND's, tensorflow by default. Prints the median of 3 steps (or
+REPEATS) after 1 warm-up, and the process's peak resident memory.
 """
 
 import importlib
@@ -81,7 +81,7 @@ model.compile(jit_compile=True)
 x = np.random.default_rng(0).normal(size=(batch_size, 2048, 3)).astype("float32")
 model.train_on_batch(x)
 times = []
-for _ in range(3):
+for _ in range(int(os.environ.get("REPEATS", 3))):
     start = time.perf_counter()
     model.train_on_batch(x)
     times.append(time.perf_counter() - start)
