@@ -74,11 +74,9 @@ class EdgeConv(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         indices = knn(inputs, self.k)
-        channels = ops.shape(inputs)[-1]
-        kernel = ops.cast(self.kernel, self.compute_dtype)
-        neighbor_kernel = kernel[:channels]
+        neighbor_kernel, center_kernel = self.kernel_parts(self.compute_dtype)
         neighbor_part = ops.matmul(inputs, neighbor_kernel)
-        center_part = ops.matmul(inputs, kernel[channels:] - neighbor_kernel)
+        center_part = ops.matmul(inputs, center_kernel)
         if self.memory_efficient:
             edges = self.extreme_edges(
                 inputs, neighbor_part, center_part, indices, training
@@ -88,6 +86,14 @@ class EdgeConv(keras.layers.Layer):
             edges = edges + ops.expand_dims(center_part, 2)
             edges = ops.max(self.batch_norm(edges, training=training), axis=2)
         return ops.leaky_relu(edges, self.negative_slope)
+
+    def kernel_parts(self, dtype):
+        """The kernel `[A; B]` as the maps to the edge value's neighbour
+        part, `W_d = A`, and centre part, `W_c = B - A`, in `dtype`."""
+        kernel = ops.cast(self.kernel, dtype)
+        channels = ops.shape(kernel)[0] // 2
+        neighbor_kernel = kernel[:channels]
+        return neighbor_kernel, kernel[channels:] - neighbor_kernel
 
     def extreme_edges(self, inputs, neighbor_part, center_part, indices, training):
         """`max_k BatchNorm(z)` for the edge values `z = neighbor_part[j] +
@@ -134,9 +140,7 @@ class EdgeConv(keras.layers.Layer):
         channels)` tensor but the one the gather needs."""
         x = ops.cast(inputs, "float32")
         channels = ops.shape(x)[-1]
-        kernel = ops.cast(self.kernel, "float32")
-        neighbor_kernel = kernel[:channels]
-        center_kernel = kernel[channels:] - neighbor_kernel
+        neighbor_kernel, center_kernel = self.kernel_parts("float32")
         neighbor_sums = ops.sum(gather_neighbors(x, indices), axis=2)
         # sum_i x_i^T S_i, (channels, channels)
         products = ops.matmul(
