@@ -91,10 +91,7 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     if uses_batch_statistics(bn, training):
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
         mean_x = ops.mean(flat, axis=0)
-        centered = flat - mean_x
-        covariance = ops.matmul(ops.transpose(centered), centered) / ops.cast(
-            ops.shape(flat)[0], "float32"
-        )
+        covariance = row_covariance(flat - mean_x)
         mean = ops.matmul(mean_x, kernel) + bias
         variance = ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
         update_moving_moments(bn, mean, variance)
@@ -120,3 +117,20 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     values = ops.sum(rows * ops.transpose(kernel)[:, None, :], axis=-1)
     values = values * scale[:, None] + shift[:, None]
     return ops.cast(values, dense.compute_dtype)
+
+
+def row_covariance(centered):
+    """`centered^T centered / n` for the rows of `centered` `(n, channels)`,
+    whose backward pass is one product, `centered (G + G^T) / n`, where
+    autodiff of the plain expression computes two (one per operand).
+
+    `half` multiplies `centered` by a copy without gradient; its value is
+    the covariance, which is symmetric, and `half + half^T - half` has that
+    value with the gradient `G + G^T` for `half`, which passes it to the
+    first operand alone: the gradient of the plain expression. On DGCNN's
+    last layer (512 channels, 65,536 rows per view) that is one product of
+    34 GFLOP per view fewer in the backward pass.
+    """
+    count = ops.cast(ops.shape(centered)[0], centered.dtype)
+    half = ops.matmul(ops.transpose(centered), ops.stop_gradient(centered)) / count
+    return half + ops.transpose(half) - ops.stop_gradient(half)
