@@ -11,6 +11,8 @@ import math
 import keras
 from keras import ops
 
+from keras_ttp.utils import random
+
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
 class UnitSphereNormalization(keras.layers.Layer):
@@ -61,9 +63,12 @@ class RandomPointCloudLayer(keras.layers.Layer):
         raise NotImplementedError
 
     def uniform(self, shape, minval, maxval):
-        return keras.random.uniform(
-            shape, minval, maxval, dtype=self.compute_dtype, seed=self.seed_generator
+        return random.uniform(
+            shape, minval, maxval, self.compute_dtype, self.seed_generator
         )
+
+    def normal(self, shape, stddev):
+        return random.normal(shape, stddev, self.compute_dtype, self.seed_generator)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -161,12 +166,7 @@ class RandomJitter(RandomPointCloudLayer):
         self.clip = clip
 
     def augment(self, inputs):
-        noise = keras.random.normal(
-            ops.shape(inputs),
-            stddev=self.stddev,
-            dtype=self.compute_dtype,
-            seed=self.seed_generator,
-        )
+        noise = self.normal(ops.shape(inputs), self.stddev)
         return inputs + ops.clip(noise, -self.clip, self.clip)
 
     def get_config(self):
@@ -220,12 +220,7 @@ class RandomElasticDeformation(RandomPointCloudLayer):
         centers = lower + (upper - lower) * self.uniform(
             (batch_size, self.num_centers, 3), 0.0, 1.0
         )
-        displacements = keras.random.normal(
-            (batch_size, self.num_centers, 3),
-            stddev=self.magnitude,
-            dtype=self.compute_dtype,
-            seed=self.seed_generator,
-        )
+        displacements = self.normal((batch_size, self.num_centers, 3), self.magnitude)
         offsets = ops.expand_dims(inputs, 2) - ops.expand_dims(centers, 1)
         weights = ops.exp(
             -ops.sum(ops.square(offsets), axis=-1) / (2.0 * self.sigma**2)
