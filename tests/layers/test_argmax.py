@@ -37,3 +37,26 @@ class ArgmaxTest(TestCase):
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(first_true_index(mask)), [2, 5, 5]
         )
+
+    def test_first_true_index_by_groups_equals_numpy(self):
+        # Rows of 4 groups of 32 (the grouped path under XLA) and rows of 40
+        # (one plain min): sparse and dense Trues, a True only in the first
+        # or the last group, and a row without any (the last index).
+        rng = np.random.default_rng(1)
+        for n in (128, 40):
+            mask = rng.uniform(size=(2, 7, n)) < np.array([0.01, 0.3])[:, None, None]
+            mask[0, 0] = False
+            mask[0, 1] = False
+            mask[0, 1, 3] = True
+            mask[0, 2] = False
+            mask[0, 2, n - 1] = True
+            mask[0, 3] = False
+            mask[0, 3, [33, 34, n - 3]] = True
+            expected = np.where(mask.any(-1), np.argmax(mask, axis=-1), n - 1)
+            runs = [first_true_index]
+            if xla_compiled(first_true_index) is not None:
+                runs.append(xla_compiled(first_true_index))
+            for run in runs:
+                np.testing.assert_array_equal(
+                    keras.ops.convert_to_numpy(run(mask)), expected, err_msg=f"n={n}"
+                )
