@@ -64,6 +64,10 @@ for match in re.finditer(r"%([\w.\-]+) = \S+ fusion\(.*?calls=%([\w.\-]+)", hlo)
         name = body and re.search(r'op_name="([^"]*)"', body.group(1))
         if name:
             op_names[match.group(1)] = name.group(1)
+        elif body and (reducer := re.search(r"to_apply=%([\w\-]+)", body.group(1))):
+            # A windowed reduction carries no metadata; its reducer is named
+            # after the op.
+            op_names[match.group(1)] = "reducer " + reducer.group(1)
 
 space = xplane_pb2.XSpace()
 space.ParseFromString(open(glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True)[0], "rb").read())
