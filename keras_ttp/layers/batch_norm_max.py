@@ -125,9 +125,10 @@ def row_covariance(centered):
     autodiff of the plain expression computes two (one per operand).
 
     `half` multiplies `centered` by a copy without gradient; its value is
-    the covariance, which is symmetric, and `half + half^T - half` has that
-    value with the gradient `G + G^T` for `half`, which passes it to the
-    first operand alone: the gradient of the plain expression. On DGCNN's
+    the covariance, which is symmetric. `half + half^T` minus `half`
+    without gradient has that value, and gives `half` the gradient `G +
+    G^T`, which `half` passes to its first operand alone: the gradient of
+    the plain expression. On DGCNN's
     last layer (512 channels, 65,536 rows per view) that is one product of
     34 GFLOP per view fewer in the backward pass.
     """
