@@ -14,7 +14,7 @@ needed, in the forward and the backward pass.
 from keras import ops
 
 from keras_ttp.layers.argmax import last_axis_argmax
-from keras_ttp.layers.knn import gather_neighbors
+from keras_ttp.layers.knn import flat_neighbor_indices
 from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
 
@@ -90,7 +90,7 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     bias = ops.cast(dense.bias, "float32") if dense.use_bias else 0.0
     if uses_batch_statistics(bn, training):
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
-        mean_x = ops.mean(flat, axis=0)
+        mean_x = row_sum(flat) / ops.cast(ops.shape(flat)[0], "float32")
         covariance = row_covariance(flat - mean_x)
         mean = ops.matmul(mean_x, kernel) + bias
         variance = ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
@@ -111,12 +111,32 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     x_stopped = ops.stop_gradient(ops.convert_to_tensor(x))
     # (batch, units, picks)
     picked = one_sample_at_a_time_under_xla(pick, x_stopped, *select_args)
-    units, picks = ops.shape(picked)[1], ops.shape(picked)[2]
-    rows = gather_neighbors(x32, ops.reshape(picked, (-1, units * picks, 1)))
-    rows = ops.reshape(rows, (-1, units, picks, ops.shape(x32)[-1]))
-    values = ops.sum(rows * ops.transpose(kernel)[:, None, :], axis=-1)
+    batch_size, units, picks = ops.shape(picked)
+    # The picked rows of `x` grouped by unit, `(units, batch * picks,
+    # in_channels)`, each unit's values one mat-vec with its column of the
+    # kernel: the kernel's gradient is then a product too, where it was a
+    # sum over the batch and picks that XLA ran as a slow windowed
+    # reduction.
+    flat_picked = flat_neighbor_indices(picked, ops.shape(x32)[1])
+    by_unit = ops.reshape(
+        ops.transpose(ops.reshape(flat_picked, (batch_size, units, picks)), (1, 0, 2)),
+        (-1,),
+    )
+    rows = ops.take(ops.reshape(x32, (-1, ops.shape(x32)[-1])), by_unit, axis=0)
+    rows = ops.reshape(rows, (units, batch_size * picks, ops.shape(x32)[-1]))
+    values = ops.matmul(rows, ops.transpose(kernel)[:, :, None])
+    values = ops.transpose(ops.reshape(values, (units, batch_size, picks)), (1, 0, 2))
     values = values * scale[:, None] + shift[:, None]
     return ops.cast(values, dense.compute_dtype)
+
+
+def row_sum(matrix, weights=None):
+    """The sum of the rows of `matrix` `(rows, columns)`, each times its
+    weight in `weights` `(rows,)` if given, as one mat-vec: XLA on this CPU
+    runs a sum over the rows as a slow windowed reduction."""
+    if weights is None:
+        weights = ops.ones(ops.shape(matrix)[:1], matrix.dtype)
+    return ops.matmul(weights[None, :], matrix)[0]
 
 
 def row_covariance(centered):

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_ttp.layers.batch_norm_max import row_sum
 from keras_ttp.layers.batch_norm_max import scale_and_shift
 from keras_ttp.layers.batch_norm_max import update_moving_moments
 from keras_ttp.layers.batch_norm_max import uses_batch_statistics
@@ -148,17 +149,16 @@ class EdgeConv(keras.layers.Layer):
             ops.reshape(neighbor_sums, (-1, channels)),
         )
         cross = ops.sum(center_kernel * ops.matmul(products, neighbor_kernel), axis=0)
-        neighbor_part = ops.cast(neighbor_part, "float32")
-        center_part = ops.cast(center_part, "float32")
-        in_degree = ops.expand_dims(count_neighbors(indices, ops.shape(x)[1]), -1)
+        filters = ops.shape(neighbor_part)[-1]
+        neighbor_part = ops.reshape(ops.cast(neighbor_part, "float32"), (-1, filters))
+        center_part = ops.reshape(ops.cast(center_part, "float32"), (-1, filters))
+        in_degree = ops.reshape(count_neighbors(indices, ops.shape(x)[1]), (-1,))
         k = self.k
-        count = ops.cast(ops.shape(x)[0] * ops.shape(x)[1] * k, "float32")
-        mean = ops.sum(in_degree * neighbor_part + k * center_part, axis=(0, 1)) / count
+        count = ops.cast(ops.shape(neighbor_part)[0] * k, "float32")
+        mean = (row_sum(neighbor_part, in_degree) + k * row_sum(center_part)) / count
         mean_square = (
-            ops.sum(
-                in_degree * ops.square(neighbor_part) + k * ops.square(center_part),
-                axis=(0, 1),
-            )
+            row_sum(ops.square(neighbor_part), in_degree)
+            + k * row_sum(ops.square(center_part))
             + 2 * cross
         ) / count
         return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
