@@ -35,8 +35,8 @@ def predict_from_backbone(backbone, points, head, batch_size=64, verbose="auto")
     makes of the backbone's output dict, so only that output is gathered (not
     the `(S, N, D)` per-point features) and `Model.predict` compiles, batches
     and shows a progress bar on every backend. On tensorflow it runs with
-    XLA, which Keras leaves off on CPUs: 1.3x the shapes per second
-    (README, "Speed").
+    XLA, which Keras leaves off on CPUs: 1.4x (PointNet) and 2.1x (DGCNN)
+    the shapes per second in the latest table (README, "Speed on a CPU").
 
     Args:
         backbone: a `keras_ttp.models.Backbone` (any Keras model from

@@ -132,7 +132,8 @@ class ToThePoint(keras.Model):
         without recycling). Where the backbone names its last point-wise
         layers (`Backbone.pooling_head`), they are pooled without their
         `(batch, points, dim)` output in the backward pass: same values and
-        gradients, a faster and smaller step (README, "Speed")."""
+        gradients, a faster and smaller step (docs/benchmarks/HISTORY.md, "The
+        pooling head")."""
         head = self.backbone.pooling_head()
         if head is None:
             point_features = self.backbone(view, training=training)[
@@ -179,7 +180,8 @@ class ToThePoint(keras.Model):
 
         `jit_compile="auto"` turns XLA on for the tensorflow backend, where
         Keras's own "auto" turns it off on CPUs: a pre-training step measured
-        1.5x faster with it (`use_xla_on_tensorflow`; README, "Speed"). Pass
+        2.4x (DGCNN) to 2.7x (PointNet) faster with it in the latest table
+        (`use_xla_on_tensorflow`; README, "Speed on a CPU"). Pass
         `jit_compile=False` to turn it off."""
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, weight_decay=1e-4)
