@@ -36,7 +36,8 @@ def predict_from_backbone(backbone, points, head, batch_size=64, verbose="auto")
     the `(S, N, D)` per-point features) and `Model.predict` compiles, batches
     and shows a progress bar on every backend. On tensorflow it runs with
     XLA, which Keras leaves off on CPUs: 1.4x (PointNet) and 2.1x (DGCNN)
-    the shapes per second in the latest table (README, "Speed on a CPU").
+    the shapes per second in the table of 2026-12-02
+    (docs/benchmarks/2026-12-02-table-full-c0757ae.txt).
 
     Args:
         backbone: a `keras_ttp.models.Backbone` (any Keras model from

@@ -180,8 +180,9 @@ class ToThePoint(keras.Model):
 
         `jit_compile="auto"` turns XLA on for the tensorflow backend, where
         Keras's own "auto" turns it off on CPUs: a pre-training step measured
-        2.4x (DGCNN) to 2.7x (PointNet) faster with it in the latest table
-        (`use_xla_on_tensorflow`; README, "Speed on a CPU"). Pass
+        2.4x (DGCNN) to 2.7x (PointNet) faster with it in the table of
+        2026-12-02 (`use_xla_on_tensorflow`;
+        docs/benchmarks/2026-12-02-table-full-c0757ae.txt). Pass
         `jit_compile=False` to turn it off."""
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, weight_decay=1e-4)

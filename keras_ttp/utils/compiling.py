@@ -21,9 +21,10 @@ def use_xla_on_tensorflow(model, jit_compile):
 
     Keras's own "auto" turns XLA off for tensorflow on CPUs, where it is the
     faster setting for these models: a ToThePoint pre-training step measured
-    2.7x (PointNet) and 2.4x (DGCNN) faster in the latest table (README,
-    "Speed on a CPU"), a `PointCloudClassifier` step 1.1x when it was
-    introduced (commit 42738c0). The saved compile config keeps what
+    2.7x (PointNet) and 2.4x (DGCNN) faster in the table of 2026-12-02
+    (docs/benchmarks/2026-12-02-table-full-c0757ae.txt), a
+    `PointCloudClassifier` step 1.1x when it was introduced (commit
+    42738c0). The saved compile config keeps what
     Keras's "auto" resolved to, so a model saved on tensorflow does not turn
     on `torch.compile` when loaded on torch.
     """
