@@ -17,11 +17,12 @@ one bisection step costs). Two searches are simulated:
 
 - `interpolation`: the index comes from one more mat-vec once a channel's
   bracket holds at most 2 candidates (the sum of their positions and of
-  their squares). First the point-0 value is tested (dropout's copies tie
-  there: if the rank falls among them the answer is point 0), then the
-  bracket comes from two thresholds at a normal model's quantiles (the
-  moments of the other points, 3 standard errors of the rank apart), then
-  regula falsi on the values (Illinois). Prints, after `I` interpolation
+  their squares). Six passes come first: the point-0 value's two counts
+  (at and above it: dropout's copies tie there, and if the rank falls
+  among them the answer is point 0), the moments of the other points (two
+  mat-vecs), and two thresholds at a normal model's quantiles, 3 standard
+  errors of the rank apart, for the bracket. Then regula falsi on the
+  values (Illinois). Prints, after those 6 and `I` interpolation
   passes, how many of a cloud's 1024 channels still hold more than 2
   candidates (median and most over the clouds); each such channel would
   need the exact search.
