@@ -21,8 +21,9 @@ one bisection step costs). Two searches are simulated:
   (at and above it: dropout's copies tie there, and if the rank falls
   among them the answer is point 0), the moments of the other points (two
   mat-vecs), and two thresholds at a normal model's quantiles, 3 standard
-  errors of the rank apart, for the bracket. Then regula falsi on the
-  values (Illinois). Prints, after those 6 and `I` interpolation
+  errors of the rank apart, for the bracket (a bracket still open on one
+  side steps out from its other end, one standard deviation and doubling).
+  Then regula falsi on the values (Illinois). Prints, after those 6 and `I` interpolation
   passes, how many of a cloud's 1024 channels still hold more than 2
   candidates (median and most over the clouds); each such channel would
   need the exact search.
@@ -110,17 +111,23 @@ def interpolation(x, needed):
         q = np.clip((rank - 0.5) / rest + side * error, 0.5 / rest, 1 - 0.5 / rest)
         count(keys(mean + std * norm.ppf(1 - q)))
     stuck_low = stuck_high = np.zeros(channels)
+    reach = np.ones(channels)
     unresolved = {}
     for step in range(max(INTERPOLATION_PASSES) + 1):
         if step in INTERPOLATION_PASSES:
             unresolved[step] = int((((at_low - at_high) > 2) & ~point_zero).sum())
-        finite = (low > -(2**31)) & (high < 2**31)
-        lo, hi = values_of(low).astype(np.float64), values_of(high).astype(np.float64)
+        has_low, has_high = low > -(2**31), high < 2**31
+        lo = values_of(np.where(has_low, low, 0)).astype(np.float64)
+        hi = values_of(np.where(has_high, high, 0)).astype(np.float64)
         weight_low = (at_low - needed + 0.5) * 0.5**stuck_low
         weight_high = (needed - 0.5 - at_high) * 0.5**stuck_high
-        guess = np.where(finite, lo + (hi - lo) * weight_low / (weight_low + weight_high), 0)
-        threshold = np.where(finite, keys(guess), (low + high + 1) // 2)
-        threshold = np.minimum(np.maximum(threshold, low + 1), high)
+        guess = lo + (hi - lo) * weight_low / (weight_low + weight_high)
+        # A bracket open on one side steps out from its other end, `reach`
+        # standard deviations, doubling until it closes.
+        guess = np.where(has_low & ~has_high, lo + reach * std, guess)
+        guess = np.where(~has_low & has_high, hi - reach * std, guess)
+        reach = np.where(has_low & has_high, reach, 2 * reach)
+        threshold = np.minimum(np.maximum(keys(guess), low + 1), high)
         enough = count(threshold)
         stuck_low = np.where(enough, 0, stuck_low + 1)
         stuck_high = np.where(enough, stuck_high + 1, 0)
@@ -155,7 +162,8 @@ for name, clouds in products(data_dir).items():
         left = [r[passes] for r in results]
         print(
             f"{name:7s} interpolation, 6 + {passes:2d} passes: channels left per cloud "
-            f"median {int(np.median(left))}, most {max(left)}",
+            f"median {int(np.median(left))}, most {max(left)}, "
+            f"clouds with more than 32: {sum(n > 32 for n in left)} of {CLOUDS}",
             flush=True,
         )
     steps = [bisection(clouds[i], needed[i]) for i in range(CLOUDS)]
