@@ -151,20 +151,30 @@ def bisection(x, needed):
     return 32
 
 
-data_dir = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-    "KERAS_TTP_DATA_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
-)
-rng = np.random.default_rng(0)
-for name, clouds in products(data_dir).items():
-    needed = rng.integers(1, N, size=CLOUDS) + 1
-    results = [interpolation(clouds[i], needed[i]) for i in range(CLOUDS)]
-    for passes in INTERPOLATION_PASSES:
-        left = [r[passes] for r in results]
-        print(
-            f"{name:7s} interpolation, 6 + {passes:2d} passes: channels left per cloud "
-            f"median {int(np.median(left))}, most {max(left)}, "
-            f"clouds with more than 32: {sum(n > 32 for n in left)} of {CLOUDS}",
-            flush=True,
-        )
-    steps = [bisection(clouds[i], needed[i]) for i in range(CLOUDS)]
-    print(f"{name:7s} bisection until isolated: steps per cloud {sorted(steps)}", flush=True)
+def default_data_dir():
+    return os.environ.get(
+        "KERAS_TTP_DATA_DIR",
+        os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"),
+    )
+
+
+def main():
+    data_dir = sys.argv[1] if len(sys.argv) > 1 else default_data_dir()
+    rng = np.random.default_rng(0)
+    for name, clouds in products(data_dir).items():
+        needed = rng.integers(1, N, size=CLOUDS) + 1
+        results = [interpolation(clouds[i], needed[i]) for i in range(CLOUDS)]
+        for passes in INTERPOLATION_PASSES:
+            left = [r[passes] for r in results]
+            print(
+                f"{name:7s} interpolation, 6 + {passes:2d} passes: channels left per cloud "
+                f"median {int(np.median(left))}, most {max(left)}, "
+                f"clouds with more than 32: {sum(n > 32 for n in left)} of {CLOUDS}",
+                flush=True,
+            )
+        steps = [bisection(clouds[i], needed[i]) for i in range(CLOUDS)]
+        print(f"{name:7s} bisection until isolated: steps per cloud {sorted(steps)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
