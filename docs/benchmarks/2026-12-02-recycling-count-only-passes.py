@@ -36,6 +36,7 @@ import os
 import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 from scipy.stats import norm  # noqa: E402
@@ -49,6 +50,7 @@ INTERPOLATION_PASSES = (2, 4, 6, 8, 10, 12)
 
 
 def products(data_dir):
+    keras.utils.set_random_seed(0)  # the untrained trunk's weights
     points = load_shapenet_ply(os.path.join(data_dir, "shapenet260"), num_points=N).points
     rng = np.random.default_rng(1)
     points = np.asarray(points)[rng.choice(len(points), CLOUDS, replace=False)]
