@@ -27,7 +27,6 @@ the variant swapped in. Prints whether each gives numpy's indices.
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
@@ -37,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from keras_ttp.layers import argmax as argmax_module  # noqa: E402
 from keras_ttp.layers import recycling_max_pooling as recycling_module  # noqa: E402
 from tests.test_case import xla_compiled  # noqa: E402
+from tools.benchmark import median_time  # noqa: E402
 
 B, C, N = 32, 1024, 2048
 searched = argmax_module.first_true_index
@@ -105,11 +105,7 @@ def timed(name, index):
     argmax_module.first_true_index = recycling_module.first_true_index = INDEX[index]
     run = xla_compiled(lambda x, rank: ops.map(lambda a: task(name)(*a), (x, rank)))
     picked = ops.convert_to_numpy(run(inputs, ranks))
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        ops.convert_to_numpy(run(inputs, ranks))
-        times.append(time.perf_counter() - start)
+    times = median_time(lambda: ops.convert_to_numpy(run(inputs, ranks)), 0, 5)
     return bool((picked == EXPECTED[name]).all()), 1000 * statistics.median(times) / B
 
 

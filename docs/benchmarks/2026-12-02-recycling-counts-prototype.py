@@ -22,7 +22,6 @@ import importlib.util
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
@@ -31,30 +30,29 @@ from keras import ops  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from keras_ttp.layers.recycling_max_pooling import (  # noqa: E402
     count_at_least,
+    float32_keys,
     last_axis_kth_largest_index,
 )
 from tests.test_case import xla_compiled  # noqa: E402
+from tools.benchmark import median_time  # noqa: E402
 
-spec = importlib.util.spec_from_file_location(
-    "count_only",
-    os.path.join(os.path.dirname(__file__), "2026-12-02-recycling-count-only-passes.py"),
-)
-count_only = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(count_only)
+
+def sibling_script(name):
+    """The benchmark script `name` of this folder, as a module."""
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(os.path.dirname(__file__), f"2026-12-02-{name}.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+count_only = sibling_script("recycling-count-only-passes")
+from_keys = sibling_script("recycling-interpolation").from_keys
 
 INTERPOLATION_PASSES = 12
 SMALLEST = np.iinfo("int32").min
 LARGEST = np.iinfo("int32").max
-
-
-def to_keys(x):
-    bits = ops.view(ops.cast(x, "float32"), "int32")
-    return ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
-
-
-def from_keys(keys):
-    bits = ops.where(keys >= 0, keys, ops.bitwise_xor(keys, np.int32(0x7FFFFFFF)))
-    return ops.view(bits, "float32")
 
 
 def shipped(x, rank):
@@ -65,7 +63,7 @@ def counts(x, rank):
     """x `(channels, n)`; the index, -1 where more than one candidate is
     left."""
     n = x.shape[-1]
-    keys = to_keys(x)
+    keys = float32_keys(x)
     needed = ops.cast(rank + 1, "float32")
     ones = ops.ones((n, 1), "float32")
 
@@ -108,7 +106,7 @@ def counts(x, rank):
     error = ops.sqrt(ops.maximum(target * (rest - target), 1.0)) / rest**1.5
     for side in (-3.0, 3.0):
         q = ops.clip((target - 0.5) / rest + side * error, 0.5 / rest, 1 - 0.5 / rest)
-        threshold = to_keys(mean + std * np.sqrt(2.0) * ops.erfinv(1.0 - 2.0 * q))
+        threshold = float32_keys(mean + std * np.sqrt(2.0) * ops.erfinv(1.0 - 2.0 * q))
         update(threshold, count(threshold))
     stuck_low = stuck_high = ops.zeros_like(x[:, :1])
     reach = ops.ones_like(x[:, :1])
@@ -122,7 +120,7 @@ def counts(x, rank):
         guess = ops.where(~has_low & has_high, high_value - reach * std, guess)
         reach = ops.where(has_low & has_high, reach, 2.0 * reach)
         low_bound = ops.where(state["low"] < LARGEST, state["low"] + 1, state["low"])
-        threshold = ops.minimum(ops.maximum(to_keys(guess), low_bound), state["high"])
+        threshold = ops.minimum(ops.maximum(float32_keys(guess), low_bound), state["high"])
         enough = update(threshold, count(threshold))
         stuck_low = ops.where(enough, 0.0, stuck_low + 1.0)
         stuck_high = ops.where(enough, stuck_high + 1.0, 0.0)
@@ -141,11 +139,7 @@ def counts(x, rank):
 def timed(select, x, rank):
     run = xla_compiled(lambda x, rank: ops.map(lambda a: select(*a), (x, rank)))
     picked = ops.convert_to_numpy(run(x, rank))
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        ops.convert_to_numpy(run(x, rank))
-        times.append(time.perf_counter() - start)
+    times = median_time(lambda: ops.convert_to_numpy(run(x, rank)), 0, 5)
     return picked, 1000 * statistics.median(times) / x.shape[0]
 
 

@@ -28,7 +28,6 @@ over a sample (the bisection always takes 32), and ms per sample (median of
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
@@ -37,19 +36,17 @@ from keras import ops  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from keras_ttp.layers.argmax import first_true_index  # noqa: E402
 from keras_ttp.layers.recycling_max_pooling import (  # noqa: E402
+    float32_keys,
     last_axis_kth_largest_index,
 )
 from tests.test_case import xla_compiled  # noqa: E402
+from tools.benchmark import median_time  # noqa: E402
 
 B, C, N = 32, 1024, 2048
 
 
-def to_keys(x):
-    bits = ops.view(x, "int32")
-    return ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
-
-
 def from_keys(keys):
+    """The float32 values of `float32_keys`."""
     bits = ops.where(keys >= 0, keys, ops.bitwise_xor(keys, np.int32(0x7FFFFFFF)))
     return ops.view(bits, "float32")
 
@@ -74,7 +71,7 @@ def interpolation(x, rank):
         candidates = at_least_low - above_high
         fraction = (needed - above_high - 0.5) / ops.maximum(candidates - 1.0, 1.0)
         guess = high - (high - low) * ops.clip(fraction, 0.0, 1.0)
-        key_low, key_high = to_keys(low), to_keys(high)
+        key_low, key_high = float32_keys(low), float32_keys(high)
         halfway = from_keys(
             ops.bitwise_or(key_low, key_high)
             - ops.right_shift(ops.bitwise_xor(key_low, key_high), 1)
@@ -117,28 +114,29 @@ def data(kind, rng):
     return x
 
 
-rng = np.random.default_rng(0)
-args = sys.argv[1:]
-kind = args.pop(0) if args and args[0] in ("normal", "dropout", "relu") else "dropout"
-x = data(kind, rng)
-rank = rng.integers(1, N, size=(B,)).astype("int32")
-# The numpy reference: the value from a sort, ties to the first point.
-value = np.take_along_axis(-np.sort(-x, axis=-1), rank[:, None, None], axis=-1)
-expected = np.argmax(x == value, axis=-1)
-# On the backend once, so that the times leave out the copy of `x`.
-inputs, ranks = ops.convert_to_tensor(x), ops.convert_to_tensor(rank)
-for name in args or list(VARIANTS):
-    select = VARIANTS[name]
-    run = xla_compiled(lambda x, rank, select=select: ops.map(lambda a: select(*a), (x, rank)))
-    picked, passes = (ops.convert_to_numpy(t) for t in run(inputs, ranks))
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        ops.convert_to_numpy(run(inputs, ranks)[0])
-        times.append(time.perf_counter() - start)
-    print(
-        f"{kind} {name:13s} same as numpy {bool((picked == expected).all())}, "
-        f"passes {passes.min()}-{passes.max()}, "
-        f"{1000 * statistics.median(times) / B:.2f} ms per sample",
-        flush=True,
-    )
+def main():
+    rng = np.random.default_rng(0)
+    args = sys.argv[1:]
+    kind = args.pop(0) if args and args[0] in ("normal", "dropout", "relu") else "dropout"
+    x = data(kind, rng)
+    rank = rng.integers(1, N, size=(B,)).astype("int32")
+    # The numpy reference: the value from a sort, ties to the first point.
+    value = np.take_along_axis(-np.sort(-x, axis=-1), rank[:, None, None], axis=-1)
+    expected = np.argmax(x == value, axis=-1)
+    # On the backend once, so that the times leave out the copy of `x`.
+    inputs, ranks = ops.convert_to_tensor(x), ops.convert_to_tensor(rank)
+    for name in args or list(VARIANTS):
+        select = VARIANTS[name]
+        run = xla_compiled(lambda x, rank, select=select: ops.map(lambda a: select(*a), (x, rank)))
+        picked, passes = (ops.convert_to_numpy(t) for t in run(inputs, ranks))
+        times = median_time(lambda: ops.convert_to_numpy(run(inputs, ranks)[0]), 0, 5)
+        print(
+            f"{kind} {name:13s} same as numpy {bool((picked == expected).all())}, "
+            f"passes {passes.min()}-{passes.max()}, "
+            f"{1000 * statistics.median(times) / B:.2f} ms per sample",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

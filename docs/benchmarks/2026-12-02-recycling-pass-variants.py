@@ -34,16 +34,12 @@ from keras import ops  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from keras_ttp.layers.argmax import first_true_index  # noqa: E402
 from keras_ttp.layers.recycling_max_pooling import (  # noqa: E402
+    float32_keys,
     last_axis_kth_largest_index,
 )
 from tests.test_case import xla_compiled  # noqa: E402
 
 B, C, N = 32, 1024, 2048
-
-
-def to_keys(x):
-    bits = ops.view(x, "int32")
-    return ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
 
 
 def shipped(x, rank):
@@ -60,7 +56,7 @@ def blocks(size):
 
 
 def columns(x, rank):
-    keys = to_keys(ops.transpose(x))  # (N, C)
+    keys = float32_keys(ops.transpose(x))  # (N, C)
     low = ops.full_like(keys[:1], np.iinfo("int32").min)
     high = ops.full_like(keys[:1], np.iinfo("int32").max)
     for _ in range(32):
@@ -74,7 +70,7 @@ def columns(x, rank):
 
 
 def ternary(x, rank):
-    keys = to_keys(x)  # (C, N)
+    keys = float32_keys(x)  # (C, N)
     low = ops.full((C, 1), np.iinfo("int32").min, dtype="int64")
     high = ops.full((C, 1), np.iinfo("int32").max, dtype="int64")
     ones = ops.ones((N, 1), "float32")

@@ -199,9 +199,7 @@ def kth_largest_index(x, rank):
 def last_axis_kth_largest_index(x, rank):
     """`kth_largest_index` for the whole batch at once, with the points
     last: `x` `(batch, channels, n)`."""
-    bits = ops.view(ops.cast(x, "float32"), "int32")
-    # Negative floats order backwards as integers: flip their magnitude bits.
-    keys = ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
+    keys = float32_keys(x)
     needed = ops.reshape(ops.cast(rank, "int32") + 1, (-1, 1, 1))
     # At least `needed` keys are >= low, and the answer is <= high. The
     # whole int32 range takes the same 32 steps as the keys' own (min, max)
@@ -219,6 +217,14 @@ def last_axis_kth_largest_index(x, rank):
         low = ops.where(enough, middle, low)
         high = ops.where(enough, high, middle - 1)
     return first_true_index(keys == low)
+
+
+def float32_keys(x):
+    """int32 keys of `x` as float32 in the same order: larger float, larger
+    key (-0.0 just below +0.0, NaNs beyond the infinities)."""
+    bits = ops.view(ops.cast(x, "float32"), "int32")
+    # Negative floats order backwards as integers: flip their magnitude bits.
+    return ops.where(bits >= 0, bits, ops.bitwise_xor(bits, np.int32(0x7FFFFFFF)))
 
 
 def count_at_least(keys, threshold):

@@ -24,9 +24,9 @@ def use_xla_on_tensorflow(model, jit_compile):
     2.7x (PointNet) and 2.4x (DGCNN) faster in the table of 2026-12-02
     (docs/benchmarks/2026-12-02-table-full-c0757ae.txt), a
     `PointCloudClassifier` step 1.1x when it was introduced (commit
-    42738c0). The saved compile config keeps what
-    Keras's "auto" resolved to, so a model saved on tensorflow does not turn
-    on `torch.compile` when loaded on torch.
+    42738c0). The saved compile config keeps what Keras's "auto" resolved
+    to, so a model saved on tensorflow does not turn on `torch.compile`
+    when loaded on torch.
     """
     if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
         model.jit_compile = True
