@@ -65,6 +65,7 @@ class HeadPool(keras.layers.Layer):
     def build(self, input_shape):
         self.dense.build(input_shape)
         self.batch_norm.build(input_shape[:-1] + (C,))
+        self.pooling.build(input_shape[:-1] + (C,))
 
     def call(self, x):
         if self.recycle:

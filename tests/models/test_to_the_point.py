@@ -95,6 +95,18 @@ class ToThePointTest(TestCase):
                 rtol=1e-4,
             )
 
+    def test_every_layer_is_built(self):
+        # An unbuilt layer makes Keras's jax and torch trainers build the
+        # whole model again at every train_on_batch (and jax's
+        # predict_on_batch run it eagerly), as the pooling layer did when
+        # only its pool_dense_batch_norm was used.
+        for backbone in (small_pointnet(), small_dgcnn()):
+            model = ToThePoint(backbone, projection_dims=(16, 8), seed=4)
+            model.compile(jit_compile=False)
+            model.train_on_batch(random_points(4, 32))
+            unbuilt = [layer.name for layer in model._flatten_layers() if not layer.built]
+            self.assertEqual(unbuilt, [])
+
     def test_fit_changes_backbone_weights(self):
         backbone = small_dgcnn()
         before = [w.copy() for w in backbone.get_weights()]
