@@ -4,10 +4,11 @@ alternatives cost on this machine (2026-12-02, session 6):
 
     python docs/benchmarks/2026-12-02-recycling-floor.py
 
-Tensorflow+XLA, the default for pre-training on CPUs. (Under jax this
-script's head put 120 ms per sample on the selection, more than the jax
-step's whole 36 ms per sample (9.17 s for 256): not a measurement of the
-selection, so the script is for tensorflow.)
+Tensorflow+XLA, the default for pre-training on CPUs. (A first run under
+jax put 120 ms per sample on the selection, more than the jax step's whole
+36 ms per sample: its head left the pooling layer unbuilt, so jax's
+`predict_on_batch` ran the head eagerly at every call
+(docs/benchmarks/2026-12-02-unbuilt-layer.txt). The head builds it now.)
 
 1. `step`: the PointNet step at the paper's settings (B=128, N=2048),
    tools/benchmark.py's `keras_step`, and its time per selected sample
