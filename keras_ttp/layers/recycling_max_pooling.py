@@ -175,12 +175,14 @@ def kth_largest_index(x, rank):
     along axis 1 of its `(rank + 1)`-th largest value; `rank` is a scalar or
     one per sample `(batch,)`. Ties go to the first point holding the value.
 
-    A selection rather than a sort: the float32 values are mapped to int32
-    keys in the same order, and 32 bisection steps on the keys find, per
-    channel, the largest key with at least `rank + 1` keys at or above it:
-    the exact value. Each step is a comparison and a count over the points,
-    which every backend fuses or vectorises well, where sorting is slow on
-    CPUs (measured: tools/benchmark.py).
+    The float32 values are mapped to int32 keys in the same order, and the
+    `(rank + 1)`-th largest key found per channel: the exact value. On
+    tensorflow and jax by a selection rather than a sort: 32 bisection
+    steps on the keys find the largest key with at least `rank + 1` keys at
+    or above it. Each step is a comparison and a count over the points,
+    which XLA fuses and vectorises well, where its sort is slow on CPUs
+    (measured: tools/benchmark.py). On torch, whose eager mode runs each
+    step as separate passes, by sorting the keys (5x faster there).
 
     Under XLA the samples go one at a time (`ops.map`), so the keys and
     masks of the 32 steps exist for one sample at a time: faster on this
@@ -200,6 +202,17 @@ def last_axis_kth_largest_index(x, rank):
     """`kth_largest_index` for the whole batch at once, with the points
     last: `x` `(batch, channels, n)`."""
     keys = float32_keys(x)
+    if keras.backend.backend() == "torch":
+        key = kth_largest_key_by_sort(keys, rank)
+    else:
+        key = kth_largest_key_by_bisection(keys, rank)
+    return first_true_index(keys == key)
+
+
+def kth_largest_key_by_bisection(keys, rank):
+    """The `(rank + 1)`-th largest of the int32 `keys` `(batch, channels,
+    n)` along the last axis, `(batch, channels, 1)`, by 32 bisection steps,
+    each a comparison and a count over the keys."""
     needed = ops.reshape(ops.cast(rank, "int32") + 1, (-1, 1, 1))
     # At least `needed` keys are >= low, and the answer is <= high. The
     # whole int32 range takes the same 32 steps as the keys' own (min, max)
@@ -216,7 +229,19 @@ def last_axis_kth_largest_index(x, rank):
         enough = count_at_least(keys, middle) >= needed
         low = ops.where(enough, middle, low)
         high = ops.where(enough, high, middle - 1)
-    return first_true_index(keys == low)
+    return low
+
+
+def kth_largest_key_by_sort(keys, rank):
+    """`kth_largest_key_by_bisection` by sorting the keys. On torch, which
+    runs each of the bisection's comparisons and counts as its own eager
+    pass, 5x faster on (1024, 2048) samples
+    (docs/benchmarks/2026-12-02-torch-sort-selection.txt); under XLA on
+    this CPU sorting is far slower than the bisection."""
+    n = ops.shape(keys)[-1]
+    position = ops.reshape(n - 1 - ops.cast(rank, "int32"), (-1, 1, 1))
+    position = ops.broadcast_to(position, ops.shape(keys)[:-1] + (1,))
+    return ops.take_along_axis(ops.sort(keys, axis=-1), position, axis=-1)
 
 
 def float32_keys(x):
@@ -229,16 +254,11 @@ def float32_keys(x):
 
 def count_at_least(keys, threshold):
     """How many of the `keys` `(..., n)` are `>= threshold` `(..., 1)`, as
-    `(..., 1)` int32.
-
-    Measured on (32, 1024, 2048) keys (32 bisection steps): under XLA
-    (tensorflow, jax) a float mat-vec with a ones vector, which runs in the
-    BLAS, is 1.2x (jax) to 2x (tensorflow) faster than the integer sum XLA
-    emits; in torch's eager mode it is 2.6x slower than torch's bool sum.
-    """
+    `(..., 1)` int32: a float mat-vec of the mask with a ones vector,
+    which under XLA (tensorflow, jax) runs in the BLAS, 1.2x (jax) to 2x
+    (tensorflow) faster than the integer sum XLA emits (measured on
+    (32, 1024, 2048) keys, 32 bisection steps)."""
     mask = keys >= threshold
-    if keras.backend.backend() == "torch":
-        return ops.sum(mask, axis=-1, keepdims=True)
     ones = ops.ones((ops.shape(keys)[-1], 1), dtype="float32")
     return ops.cast(ops.matmul(ops.cast(mask, "float32"), ones), "int32")
 
