@@ -180,9 +180,10 @@ def kth_largest_index(x, rank):
     tensorflow and jax by a selection rather than a sort: 32 bisection
     steps on the keys find the largest key with at least `rank + 1` keys at
     or above it. Each step is a comparison and a count over the points,
-    which XLA fuses and vectorises well, where its sort is slow on CPUs
-    (measured: tools/benchmark.py). On torch, whose eager mode runs each
-    step as separate passes, by sorting the keys (5x faster there).
+    which XLA fuses and vectorises well, where its sort is 6x-57x slower
+    on this CPU. On torch, whose eager mode runs each step as separate
+    passes, by sorting the keys, 5x faster there
+    (docs/benchmarks/2026-12-02-torch-sort-selection.txt).
 
     Under XLA the samples go one at a time (`ops.map`), so the keys and
     masks of the 32 steps exist for one sample at a time: faster on this

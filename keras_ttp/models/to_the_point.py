@@ -111,8 +111,9 @@ class ToThePoint(keras.Model):
         # unbuilt, Keras's jax and torch trainers build the whole model again
         # in every `train_on_batch` and `test_on_batch`, and jax's
         # `predict_on_batch` runs it eagerly once per call: a PointNet step
-        # (B=32, N=1024) took 1.49 s instead of 1.01 s on jax, 14.1 s
-        # instead of 8.8 s on torch (docs/benchmarks/2026-12-02-unbuilt-layer.txt).
+        # (B=32, N=1024) took 1.15 s instead of 1.03 s on jax, 14.98 s
+        # instead of 7.65 s on torch
+        # (docs/benchmarks/2026-12-02-unbuilt-layer.txt).
         self.pooling.build((None, None, embedding_dim))
         self.built = True
 
