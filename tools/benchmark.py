@@ -193,10 +193,6 @@ def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit
         def build(self, input_shape):
             self.dense.build(input_shape)
             self.batch_norm.build(input_shape[:-1] + (1024,))
-            # Used through `pool_dense_batch_norm`, not called: unbuilt, it
-            # made jax's `predict_on_batch` run the whole head eagerly
-            # (docs/benchmarks/2026-12-02-unbuilt-layer.txt).
-            self.pooling.build(input_shape[:-1] + (1024,))
 
         def call(self, x):
             if self.recycle:

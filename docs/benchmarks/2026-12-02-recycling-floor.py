@@ -8,7 +8,8 @@ Tensorflow+XLA, the default for pre-training on CPUs. (A first run under
 jax put 120 ms per sample on the selection, more than the jax step's whole
 36 ms per sample: its head left the pooling layer unbuilt, so jax's
 `predict_on_batch` ran the head eagerly at every call
-(docs/benchmarks/2026-12-02-unbuilt-layer.txt). The head builds it now.)
+(docs/benchmarks/2026-12-02-unbuilt-layer.txt). `pool_dense_batch_norm`
+builds it now.)
 
 1. `step`: the PointNet step at the paper's settings (B=128, N=2048),
    tools/benchmark.py's `keras_step`, and its time per selected sample
@@ -66,7 +67,6 @@ class HeadPool(keras.layers.Layer):
     def build(self, input_shape):
         self.dense.build(input_shape)
         self.batch_norm.build(input_shape[:-1] + (C,))
-        self.pooling.build(input_shape[:-1] + (C,))
 
     def call(self, x):
         if self.recycle:

@@ -112,6 +112,15 @@ class RecyclingMaxPooling(keras.layers.Layer):
         Returns `(max_features, recycled_features)`, each `(batch, units)`.
         """
         check_features_shape(x.shape)
+        if not self.built:
+            # Calling the layer would build it; used this way it stays
+            # unbuilt, and with any layer unbuilt Keras's jax and torch
+            # trainers build the whole model again in every `train_on_batch`
+            # and `test_on_batch`, and jax's `predict_on_batch` runs it
+            # eagerly once per call: a PointNet step (B=32, N=1024) took
+            # 1.15 s instead of 1.03 s on jax, 14.98 s instead of 7.65 s on
+            # torch (docs/benchmarks/2026-12-02-unbuilt-layer.txt).
+            self.build(tuple(x.shape[:-1]) + (dense.units,))
         batch_size, num_points = ops.shape(x)[0], ops.shape(x)[1]
         if rank is None:
             rank = self.draw_rank(batch_size, num_points)

@@ -106,15 +106,6 @@ class ToThePoint(keras.Model):
     def build(self, input_shape):
         embedding_dim = self.backbone.output["global_features"].shape[-1]
         self.projection_head.build((None, embedding_dim))
-        # `pool` uses the pooling layer's `pool_dense_batch_norm` without
-        # calling the layer, which would leave it unbuilt. With any layer
-        # unbuilt, Keras's jax and torch trainers build the whole model again
-        # in every `train_on_batch` and `test_on_batch`, and jax's
-        # `predict_on_batch` runs it eagerly once per call: a PointNet step
-        # (B=32, N=1024) took 1.15 s instead of 1.03 s on jax, 14.98 s
-        # instead of 7.65 s on torch
-        # (docs/benchmarks/2026-12-02-unbuilt-layer.txt).
-        self.pooling.build((None, None, embedding_dim))
         self.built = True
 
     def call(self, inputs, training=False):
