@@ -158,7 +158,6 @@ def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit
 
     import keras_ttp
     from keras_ttp.layers import knn
-    from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
 
     rng = np.random.default_rng(0)
 
@@ -186,22 +185,16 @@ def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit
         def __init__(self, recycle):
             super().__init__()
             self.recycle = recycle
-            self.dense = keras.layers.Dense(1024)
-            self.batch_norm = keras.layers.BatchNormalization()
-            self.pooling = keras_ttp.layers.RecyclingMaxPooling(seed=0)
+            self.stage = keras_ttp.layers.PoolingStage(1024)
+            self.rank = keras_ttp.layers.RecycledRank(seed=0)
 
         def build(self, input_shape):
-            self.dense.build(input_shape)
-            self.batch_norm.build(input_shape[:-1] + (1024,))
+            self.stage.build(input_shape)
 
         def call(self, x):
             if self.recycle:
-                return ops.stack(
-                    self.pooling.pool_dense_batch_norm(
-                        self.dense, self.batch_norm, x, training=False
-                    )
-                )
-            return dense_batch_norm_max(self.dense, self.batch_norm, x, False)
+                return ops.stack(self.stage(x, training=False, rank=self.rank(x)))
+            return self.stage(x, training=False)[0]
 
     views = 2
     times = {}
@@ -214,7 +207,7 @@ def keras_components(backbone_name, batch_size, num_points, warmup, repeats, jit
             edge_conv = keras_ttp.layers.EdgeConv(width)
             times["edgeconv"] += views * timed(wrap(edge_conv, channels), x, train=True)
             channels = width
-    # Recycling as the step runs it (`Backbone.pooling_head`): the head's
+    # Recycling as the step runs it (`Backbone.pool`): the stage's
     # largest and recycled points against its largest alone.
     head_inputs = PREPOOL_CHANNELS[backbone_name]
     features = normal(batch_size, num_points, head_inputs)

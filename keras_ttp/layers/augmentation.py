@@ -11,7 +11,7 @@ import math
 import keras
 from keras import ops
 
-from keras_ttp.utils import random
+from keras_ttp.ops import random
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")

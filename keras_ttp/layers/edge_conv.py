@@ -1,15 +1,14 @@
 import keras
 from keras import ops
 
-from keras_ttp.layers.batch_norm_max import row_sum
-from keras_ttp.layers.batch_norm_max import scale_and_shift
-from keras_ttp.layers.batch_norm_max import update_moving_moments
-from keras_ttp.layers.batch_norm_max import uses_batch_statistics
-from keras_ttp.layers.knn import count_neighbors
-from keras_ttp.layers.knn import gather_neighbors
-from keras_ttp.layers.knn import knn
-from keras_ttp.layers.knn import largest_neighbor
-from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
+from keras_ttp.layers.batch_norm import batch_norm
+from keras_ttp.ops.batch_norm_max import batch_norm_affine
+from keras_ttp.ops.batch_norm_max import row_sum
+from keras_ttp.ops.knn import count_neighbors
+from keras_ttp.ops.knn import gather_neighbors
+from keras_ttp.ops.knn import knn
+from keras_ttp.ops.selection import largest_neighbor
+from keras_ttp.ops.xla import one_sample_at_a_time_under_xla
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -60,9 +59,7 @@ class EdgeConv(keras.layers.Layer):
         self.k = k
         self.negative_slope = negative_slope
         self.memory_efficient = memory_efficient
-        self.batch_norm = keras.layers.BatchNormalization(
-            momentum=0.9, epsilon=1e-5, dtype=self.dtype_policy, name="batch_norm"
-        )
+        self.batch_norm = batch_norm("batch_norm", self.dtype_policy)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -100,23 +97,17 @@ class EdgeConv(keras.layers.Layer):
         """`max_k BatchNorm(z)` for the edge values `z = neighbor_part[j] +
         center_part[i]` (the products of `inputs` and the kernel's halves),
         keeping only `(batch, n, filters)` tensors for the backward pass."""
-        bn = self.batch_norm
-        if uses_batch_statistics(bn, training):
-            mean, variance = self.edge_moments(
-                inputs, neighbor_part, center_part, indices
-            )
-            update_moving_moments(bn, mean, variance)
-        else:
-            mean, variance = bn.moving_mean, bn.moving_variance
-        scale, shift = scale_and_shift(bn, mean, variance)
+        scale, shift = batch_norm_affine(
+            self.batch_norm,
+            training,
+            lambda: self.edge_moments(inputs, neighbor_part, center_part, indices),
+        )
         # Per channel, the neighbour whose edge value maps to the largest
         # BatchNorm output: the largest `z` where the scale is positive, the
         # smallest where it is negative.
         direction = ops.cast(ops.where(scale >= 0, 1.0, -1.0), neighbor_part.dtype)
-        # Under XLA one cloud at a time: for the whole batch, XLA fused the
-        # search into the backward pass's scatter, and the layer's forward
-        # and backward ran 3.3x slower (B=32, N=2048, 128 -> 256), the DGCNN
-        # step 8.4 -> 12.0 s (docs/benchmarks/2026-12-01-largest-neighbor*.txt).
+        # Under XLA one cloud at a time: for the whole batch, XLA fuses the
+        # search into the backward pass's scatter, which runs much slower.
         neighbor = one_sample_at_a_time_under_xla(
             largest_neighbor, ops.stop_gradient(neighbor_part) * direction, indices
         )

@@ -1,15 +1,8 @@
 import keras
 from keras import ops
 
-from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
-
-
-def batch_norm(name, dtype=None):
-    """BatchNormalization with PyTorch's defaults (momentum 0.1, eps 1e-5),
-    which the authors' models use."""
-    return keras.layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, dtype=dtype, name=name
-    )
+from keras_ttp.layers.batch_norm import batch_norm
+from keras_ttp.ops.batch_norm_max import dense_batch_norm_max
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")

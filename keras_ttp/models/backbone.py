@@ -12,8 +12,11 @@ class Backbone(keras.Model):
     3)`, any number of points, to a dict with the per-point features
     `"point_features"` `(batch, num_points, dim)` and the max-pooled global
     feature `"global_features"` `(batch, dim)`. Subclasses build their layers
-    and functional graph in `__init__` and list their constructor arguments
-    in `get_config`.
+    and functional graph in `__init__`, ending in a `PoolingStage` (the last
+    Dense, BatchNorm, activation and max pooling): they pass the clouds'
+    input, the stage's input tensor and the stage to `Backbone.__init__`,
+    and list their constructor arguments in `get_config`. `pool` gives the
+    global and recycled features through the stage, for ToThePoint.
 
     Calling a backbone on a tensor whose shape is wrong raises a `ValueError`
     that says what was expected.
@@ -33,9 +36,15 @@ class Backbone(keras.Model):
     # Whether ToThePoint stops the gradient through the recycled feature by
     # default for this backbone (the authors' choice per backbone).
     recycled_stop_gradient = False
-    # Names of the last point-wise layers, `(dense, batch_norm, activation)`
-    # (activation None when there is none), which `pooling_head` splits off.
-    pooling_head_layers = None
+
+    def __init__(self, inputs, stage_inputs, pooling_stage, **kwargs):
+        super().__init__(
+            inputs=inputs, outputs=pooling_stage.backbone_outputs(stage_inputs), **kwargs
+        )
+        # Both reuse the graph's own layers: the weights file lists each
+        # variable once, under the graph's layers, as before the stage.
+        self.pooling_stage = pooling_stage
+        self.trunk = keras.Model(inputs, stage_inputs, name=f"{self.name}_trunk")
 
     def __call__(self, inputs, *args, **kwargs):
         self.check_points_shape(getattr(inputs, "shape", None))
@@ -58,27 +67,21 @@ class Backbone(keras.Model):
                 f"points per cloud, got shape {shape}."
             )
 
-    def pooling_head(self):
-        """The backbone split before its last point-wise layers, for
-        ToThePoint to pool their output without computing it at every point
-        in the backward pass (`RecyclingMaxPooling.pool_dense_batch_norm`).
+    def pool(self, points, training=False, rank=None):
+        """The global feature of `points` and, given a rank, the recycled
+        one: `(global_features, recycled_features)`, each `(batch, dim)`;
+        recycled None without `rank`.
 
-        Returns a `PoolingHead` (`trunk`, a functional model from the clouds
-        to the input of `dense`; `dense`; `batch_norm`; `activation` or
-        None), or None when the backbone names no `pooling_head_layers`.
+        The recycled feature holds, for every channel, the `(rank + 1)`-th
+        largest per-point feature. Same values and gradients as taking
+        them from `self(points)["point_features"]`, computed by the
+        backbone's `PoolingStage` without the per-point features in the
+        backward pass. `rank` is a scalar, or one per sample `(batch,)`, in
+        `[1, num_points - 1]`.
         """
-        if self.pooling_head_layers is None:
-            return None
-        # A plain object, which neither Keras's tracking nor its saving
-        # visits: the trunk's layers are the backbone's own.
-        if getattr(self, "_pooling_head", None) is None:
-            dense, bn, activation = (
-                None if name is None else self.get_layer(name)
-                for name in self.pooling_head_layers
-            )
-            trunk = keras.Model(self.inputs, dense.input, name=f"{self.name}_trunk")
-            self._pooling_head = PoolingHead(trunk, dense, bn, activation)
-        return self._pooling_head
+        self.check_points_shape(points.shape)
+        features = self.trunk(points, training=training)
+        return self.pooling_stage(features, training=training, rank=rank)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
@@ -149,23 +152,3 @@ class Backbone(keras.Model):
             model_card=model_card,
             overwrite=overwrite,
         )
-
-
-class PoolingHead:
-    """`Backbone.pooling_head`: the backbone's point features are
-    `activation(batch_norm(dense(trunk(points))))`."""
-
-    def __init__(self, trunk, dense, batch_norm, activation):
-        self.trunk = trunk
-        self.dense = dense
-        self.batch_norm = batch_norm
-        self.activation = activation
-
-
-def pooled_outputs(point_features):
-    """A backbone's outputs: the per-point features and their max over the
-    points, the global feature."""
-    global_features = keras.layers.GlobalMaxPooling1D(name="max_pool")(
-        point_features
-    )
-    return {"point_features": point_features, "global_features": global_features}

@@ -1,9 +1,8 @@
 import keras
 
 from keras_ttp.layers.edge_conv import EdgeConv
-from keras_ttp.layers.transform_net import batch_norm
+from keras_ttp.layers.pooling_stage import PoolingStage
 from keras_ttp.models.backbone import Backbone
-from keras_ttp.models.backbone import pooled_outputs
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -31,8 +30,6 @@ class DGCNN(Backbone):
     (2, 256, 1024)
     """
 
-    pooling_head_layers = ("conv5", "conv5_bn", "conv5_relu")
-
     def __init__(
         self,
         k=20,
@@ -54,12 +51,10 @@ class DGCNN(Backbone):
             )(x)
             edge_features.append(x)
         x = keras.layers.Concatenate(name="concat")(edge_features)
-        x = keras.layers.Dense(embedding_dim, use_bias=False, name="conv5")(x)
-        x = batch_norm("conv5_bn")(x)
-        point_features = keras.layers.LeakyReLU(0.2, name="conv5_relu")(x)
-        super().__init__(
-            inputs=inputs, outputs=pooled_outputs(point_features), **kwargs
+        stage = PoolingStage(
+            embedding_dim, use_bias=False, negative_slope=0.2, name="conv5"
         )
+        super().__init__(inputs, x, stage, **kwargs)
 
         # === Config ===
         self.k = k

@@ -1,9 +1,9 @@
 import keras
 
+from keras_ttp.layers.batch_norm import batch_norm
+from keras_ttp.layers.pooling_stage import PoolingStage
 from keras_ttp.layers.transform_net import TransformNet
-from keras_ttp.layers.transform_net import batch_norm
 from keras_ttp.models.backbone import Backbone
-from keras_ttp.models.backbone import pooled_outputs
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -31,7 +31,6 @@ class PointNet(Backbone):
     """
 
     recycled_stop_gradient = True
-    pooling_head_layers = ("conv3", "conv3_bn", None)
 
     def __init__(
         self,
@@ -56,11 +55,7 @@ class PointNet(Backbone):
             )(x)
         x = keras.layers.Dense(128, name="conv2")(x)
         x = keras.layers.ReLU(name="conv2_relu")(batch_norm("conv2_bn")(x))
-        x = keras.layers.Dense(embedding_dim, name="conv3")(x)
-        point_features = batch_norm("conv3_bn")(x)
-        super().__init__(
-            inputs=inputs, outputs=pooled_outputs(point_features), **kwargs
-        )
+        super().__init__(inputs, x, PoolingStage(embedding_dim, name="conv3"), **kwargs)
 
         # === Config ===
         self.embedding_dim = embedding_dim

@@ -2,7 +2,7 @@ import os
 
 import keras
 
-from keras_ttp.layers.transform_net import batch_norm
+from keras_ttp.layers.batch_norm import batch_norm
 from keras_ttp.models.backbone import Backbone
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry

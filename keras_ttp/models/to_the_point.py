@@ -2,9 +2,8 @@ import keras
 from keras import ops
 
 from keras_ttp.layers.augmentation import PointCloudAugmentation
-from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
-from keras_ttp.layers.recycling_max_pooling import RecyclingMaxPooling
-from keras_ttp.layers.transform_net import batch_norm
+from keras_ttp.layers.batch_norm import batch_norm
+from keras_ttp.layers.recycling_max_pooling import RecycledRank
 from keras_ttp.losses.nt_xent import NTXent
 from keras_ttp.utils.compiling import compile_from_saved_config
 from keras_ttp.utils.compiling import use_xla_on_tensorflow
@@ -88,11 +87,10 @@ class ToThePoint(keras.Model):
         self.augmentation = augmentation or PointCloudAugmentation(
             seed=seed, name="augmentation"
         )
-        self.pooling = RecyclingMaxPooling(
+        self.recycled_rank = RecycledRank(
             per_sample=per_sample_rank,
-            stop_gradient=stop_gradient_recycled,
             seed=None if seed is None else seed + 100,
-            name="recycling_max_pooling",
+            name="recycled_rank",
         )
         self.projection_head = projection_head(self.projection_dims)
         self.loss_fn = NTXent(temperature=temperature)
@@ -117,8 +115,11 @@ class ToThePoint(keras.Model):
         outputs = {}
         for branch in range(1, self.branches + 1):
             view = self.augmentation(inputs, training=True)
-            maximum, recycled = self.pool(view, training)
+            rank = self.recycled_rank(view) if self.recycling else None
+            maximum, recycled = self.backbone.pool(view, training=training, rank=rank)
             if self.recycling:
+                if self.stop_gradient_recycled:
+                    recycled = ops.stop_gradient(recycled)
                 outputs[f"recycled_{branch}"] = self.projection_head(
                     recycled, training=training
                 )
@@ -126,32 +127,6 @@ class ToThePoint(keras.Model):
                 maximum, training=training
             )
         return outputs
-
-    def pool(self, view, training):
-        """The max-pooled and recycled features of a view (recycled None
-        without recycling). Where the backbone names its last point-wise
-        layers (`Backbone.pooling_head`), they are pooled without their
-        `(batch, points, dim)` output in the backward pass: same values and
-        gradients, a faster and smaller step (docs/benchmarks/HISTORY.md, "The
-        pooling head")."""
-        head = self.backbone.pooling_head()
-        if head is None:
-            point_features = self.backbone(view, training=training)[
-                "point_features"
-            ]
-            if self.recycling:
-                return self.pooling(point_features)
-            return ops.max(point_features, axis=1), None
-        self.backbone.check_points_shape(view.shape)
-        x = head.trunk(view, training=training)
-        if self.recycling:
-            return self.pooling.pool_dense_batch_norm(
-                head.dense, head.batch_norm, x, training, head.activation
-            )
-        maximum = dense_batch_norm_max(head.dense, head.batch_norm, x, training)
-        if head.activation is not None:
-            maximum = head.activation(maximum)
-        return maximum, None
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
@@ -179,11 +154,8 @@ class ToThePoint(keras.Model):
         where PyTorch's Adam adds it to the gradient).
 
         `jit_compile="auto"` turns XLA on for the tensorflow backend, where
-        Keras's own "auto" turns it off on CPUs: a pre-training step measured
-        2.4x (DGCNN) to 2.7x (PointNet) faster with it in the table of
-        2026-12-02 (`use_xla_on_tensorflow`;
-        docs/benchmarks/2026-12-02-table-full-c0757ae.txt). Pass
-        `jit_compile=False` to turn it off."""
+        Keras's own "auto" turns it off on CPUs (`use_xla_on_tensorflow`).
+        Pass `jit_compile=False` to turn it off."""
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, weight_decay=1e-4)
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)

@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from keras_ttp.layers.batch_norm_max import dense_batch_norm_max
+from keras_ttp.ops.batch_norm_max import dense_batch_norm_max
 from tests.test_case import TestCase
 from tests.test_case import xla_compiled
 

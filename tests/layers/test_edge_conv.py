@@ -4,10 +4,10 @@ import numpy as np
 from keras_ttp.layers import EdgeConv
 from keras_ttp.layers import gather_neighbors
 from keras_ttp.layers import knn
-from keras_ttp.layers.knn import count_neighbors
-from keras_ttp.layers.knn import largest_neighbor
-from keras_ttp.layers.knn import smallest_k_indices
-from keras_ttp.utils.compiling import compiling_with_xla
+from keras_ttp.ops.knn import count_neighbors
+from keras_ttp.ops.selection import largest_neighbor
+from keras_ttp.ops.selection import smallest_k_indices
+from keras_ttp.ops.xla import compiling_with_xla
 from tests.test_case import TestCase
 from tests.test_case import xla_compiled
 

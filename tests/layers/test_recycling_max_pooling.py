@@ -2,7 +2,8 @@ import keras
 import numpy as np
 
 from keras_ttp.layers import RecyclingMaxPooling
-from keras_ttp.utils.compiling import compiling_with_xla
+from keras_ttp.layers import PoolingStage
+from keras_ttp.ops.xla import compiling_with_xla
 from tests.test_case import TestCase
 from tests.test_case import xla_compiled
 
@@ -87,31 +88,26 @@ class RecyclingMaxPoolingTest(TestCase):
             self.assertAllClose(maximum, expected_max, atol=0)
             self.assertAllClose(recycled, expected_recycled, atol=0)
 
-    def test_pool_dense_batch_norm_equals_numpy_sort(self):
-        # The pooling head's path: the recycled row of LeakyReLU(BatchNorm(
+    def test_pooling_stage_equals_numpy_sort(self):
+        # The pooling stage's path: the recycled row of LeakyReLU(BatchNorm(
         # x W + b)), selected from the products without computing the
         # features; eagerly and under XLA (sample by sample, channels first).
         rng = np.random.default_rng(6)
         x = rng.normal(size=(3, 30, 4)).astype("float32")
         x[:, 20:] = x[:, :1]  # duplicated points: tied features
-        dense = keras.layers.Dense(8)
-        dense.build(x.shape)
+        stage = PoolingStage(8, negative_slope=0.2)
+        stage.build(x.shape)
+        dense, bn, activation = stage.dense, stage.batch_norm, stage.activation
         dense.set_weights([rng.normal(size=(4, 8)), rng.normal(size=8)])
-        bn = keras.layers.BatchNormalization()
-        bn.build((3, 30, 8))
         gamma = rng.uniform(0.5, 2, 8) * np.where(np.arange(8) % 2, 1, -1)
         bn.set_weights(
             [gamma, rng.normal(size=8), rng.normal(size=8), rng.uniform(0.5, 2, 8)]
         )
-        activation = keras.layers.LeakyReLU(0.2)
         features = keras.ops.convert_to_numpy(activation(bn(dense(x))))
-        layer = RecyclingMaxPooling(per_sample=True)
         rank = np.array([1, 14, 29], dtype="int32")
 
         def pool(x, rank):
-            return layer.pool_dense_batch_norm(
-                dense, bn, x, False, activation, rank=rank
-            )
+            return stage(x, training=False, rank=rank)
 
         expected = numpy_recycling(features, rank)
         self.assertAllClose(pool(x, rank), expected, atol=1e-5)

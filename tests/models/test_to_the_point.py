@@ -4,6 +4,7 @@ import os
 import keras
 import numpy as np
 
+from keras_ttp.layers import RecyclingMaxPooling
 from keras_ttp.losses import NTXent
 from keras_ttp.models import DGCNN
 from keras_ttp.models import PointNet
@@ -71,7 +72,7 @@ class ToThePointTest(TestCase):
         self.assertTrue(ToThePoint(small_pointnet()).stop_gradient_recycled)
         self.assertFalse(ToThePoint(small_dgcnn()).stop_gradient_recycled)
         self.assertTrue(
-            ToThePoint(small_dgcnn(), stop_gradient_recycled=True).pooling.stop_gradient
+            ToThePoint(small_dgcnn(), stop_gradient_recycled=True).stop_gradient_recycled
         )
 
     def test_fit_logs_terms_on_both_backbones(self):
@@ -98,8 +99,7 @@ class ToThePointTest(TestCase):
     def test_every_layer_is_built(self):
         # An unbuilt layer makes Keras's jax and torch trainers build the
         # whole model again at every train_on_batch (and jax's
-        # predict_on_batch run it eagerly), as the pooling layer did when
-        # only its pool_dense_batch_norm was used.
+        # predict_on_batch run it eagerly).
         for backbone in (small_pointnet(), small_dgcnn()):
             model = ToThePoint(backbone, projection_dims=(16, 8), seed=4)
             model.compile(jit_compile=False)
@@ -116,11 +116,11 @@ class ToThePointTest(TestCase):
         changed = [not np.allclose(a, b) for a, b in zip(before, backbone.get_weights())]
         self.assertTrue(all(changed[:1]) and np.mean(changed) > 0.5)
 
-    def test_pooling_head_gives_the_plain_step(self):
-        # ToThePoint pools the backbone's last layers from their input
-        # (Backbone.pooling_head); one SGD step must match the plain path,
-        # which pools the full per-point features: loss, every updated
-        # weight (so every gradient) and the BatchNorm statistics.
+    def test_pooling_stage_gives_the_plain_step(self):
+        # ToThePoint pools through the backbone's PoolingStage
+        # (Backbone.pool); one SGD step must match the plain path, which
+        # pools the full per-point features: loss, every updated weight (so
+        # every gradient) and the BatchNorm statistics.
         points = random_points(4, 32)
         for make_backbone in (small_pointnet, small_dgcnn):
             for recycling in (True, False):
@@ -128,7 +128,7 @@ class ToThePointTest(TestCase):
                 for plain in (False, True):
                     backbone = make_backbone()
                     if plain:
-                        backbone.pooling_head = lambda: None
+                        backbone.pool = plain_pool(backbone)
                     model = ToThePoint(
                         backbone, projection_dims=(16, 8), recycling=recycling,
                         seed=0,
@@ -141,7 +141,7 @@ class ToThePointTest(TestCase):
                     models.append(model)
                 fast, plain = models
                 perturb_weights(fast)
-                bn = fast.backbone.get_layer(fast.backbone.pooling_head_layers[1])
+                bn = fast.backbone.pooling_stage.batch_norm
                 gamma = keras.ops.convert_to_numpy(bn.gamma)
                 bn.gamma.assign(gamma * np.where(np.arange(len(gamma)) % 2, 1, -1))
                 plain.set_weights(fast.get_weights())
@@ -201,3 +201,15 @@ class ToThePointRealDataTest(TestCase):
             self.assertLess(
                 np.mean(losses[-2:]), 0.9 * losses[0], f"{backbone.name}: {losses}"
             )
+
+
+def plain_pool(backbone):
+    """`backbone.pool` computed from the full per-point features."""
+
+    def pool(points, training=False, rank=None):
+        features = backbone(points, training=training)["point_features"]
+        if rank is None:
+            return keras.ops.max(features, axis=1), None
+        return RecyclingMaxPooling()(features, rank=rank)
+
+    return pool

@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from keras_ttp.utils import random
+from keras_ttp.ops import random
 from tests.test_case import TestCase
 
 

@@ -2,11 +2,10 @@
 layers, the same numbers drawn faster under XLA on tensorflow.
 
 Keras's tensorflow backend calls tensorflow's stateless random ops with
-their default algorithm, "auto_select", which XLA compiles into code 20
-to 75x slower on this CPU than the same Philox numbers with the algorithm
-named: 49.6 against 1.7 ms for the jitter's 32 x 2048 x 3 normals
-(docs/benchmarks/2026-12-02-random-algorithm.txt). These functions name it;
-on the other backends they are `keras.random`'s.
+their default algorithm, "auto_select", which XLA compiles into much
+slower code than the same Philox numbers with the algorithm named
+(docs/performance.md). These functions name it; on the other backends
+they are `keras.random`'s.
 """
 
 import keras

@@ -1,6 +1,6 @@
 """The maximum (or another order statistic) over points of a BatchNorm
 output without computing it at every point (shared by `EdgeConv`,
-`TransformNet` and ToThePoint's pooling).
+`TransformNet` and `PoolingStage`).
 
 BatchNorm is `scale * z + shift` per channel with `scale = gamma /
 sqrt(variance + eps)`: increasing where `scale >= 0`, decreasing where it
@@ -9,13 +9,17 @@ maximum over points is its value at the point where `z` is largest (or, for
 a negative scale, smallest), and likewise for the `j`-th largest value. So
 only the batch moments of `z` and a few values per sample and channel are
 needed, in the forward and the backward pass.
+
+`batch_norm_affine` is the common outline; what differs between callers is
+how the batch moments of `z` are found (`moments`), and which points are
+picked.
 """
 
 from keras import ops
 
-from keras_ttp.layers.argmax import last_axis_argmax
-from keras_ttp.layers.knn import flat_neighbor_indices
-from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
+from keras_ttp.ops.selection import flat_indices
+from keras_ttp.ops.selection import last_axis_argmax
+from keras_ttp.ops.xla import one_sample_at_a_time_under_xla
 
 
 def uses_batch_statistics(bn, training):
@@ -32,6 +36,19 @@ def update_moving_moments(bn, mean, variance):
         moving.assign(
             moving * bn.momentum + ops.cast(value, moving.dtype) * (1 - bn.momentum)
         )
+
+
+def batch_norm_affine(bn, training, moments):
+    """`(scale, shift)` in float32 such that `bn(z, training=training) =
+    scale * z + shift` per channel, with the moving-statistics update of
+    `bn` when it uses this batch's statistics. `moments()` returns the
+    batch mean and (biased) variance of `z`; it is called only then."""
+    if uses_batch_statistics(bn, training):
+        mean, variance = moments()
+        update_moving_moments(bn, mean, variance)
+    else:
+        mean, variance = bn.moving_mean, bn.moving_variance
+    return scale_and_shift(bn, mean, variance)
 
 
 def scale_and_shift(bn, mean, variance):
@@ -83,21 +100,20 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     (`ops.map`, `select` sees a batch of 1): computed as `W^T x^T`, the
     channels-first products need no transpose of a `(points, units)`
     tensor, and a sample's products stay in the CPU's cache for `select`'s
-    passes over them (docs/benchmarks/2026-12-01-channels-first-select.txt).
+    passes over them.
     """
     x32 = ops.cast(x, "float32")
     kernel = ops.cast(dense.kernel, "float32")
     bias = ops.cast(dense.bias, "float32") if dense.use_bias else 0.0
-    if uses_batch_statistics(bn, training):
+
+    def moments():
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
         mean_x = row_sum(flat) / ops.cast(ops.shape(flat)[0], "float32")
         covariance = row_covariance(flat - mean_x)
         mean = ops.matmul(mean_x, kernel) + bias
-        variance = ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
-        update_moving_moments(bn, mean, variance)
-    else:
-        mean, variance = bn.moving_mean, bn.moving_variance
-    scale, shift = scale_and_shift(bn, mean, variance)
+        return mean, ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
+
+    scale, shift = batch_norm_affine(bn, training, moments)
     # With the bias folded into the shift, the picked rows need no bias.
     shift = shift + bias * scale
     # The bias does not move a channel's order statistics.
@@ -115,9 +131,9 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     # The picked rows of `x` grouped by unit, `(units, batch * picks,
     # in_channels)`, each unit's values one mat-vec with its column of the
     # kernel: the kernel's gradient is then a product too, where it was a
-    # sum over the batch and picks that XLA ran as a slow windowed
+    # sum over the batch and picks that XLA runs as a slow windowed
     # reduction.
-    flat_picked = flat_neighbor_indices(picked, ops.shape(x32)[1])
+    flat_picked = flat_indices(picked, ops.shape(x32)[1])
     by_unit = ops.reshape(
         ops.transpose(ops.reshape(flat_picked, (batch_size, units, picks)), (1, 0, 2)),
         (-1,),
@@ -132,7 +148,7 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
 
 def row_sum(matrix, weights=None):
     """The sum of the rows of `matrix` `(rows, columns)`, each times its
-    weight in `weights` `(rows,)` if given, as one mat-vec: XLA on this CPU
+    weight in `weights` `(rows,)` if given, as one mat-vec: XLA on CPUs
     runs a sum over the rows as a slow windowed reduction."""
     if weights is None:
         weights = ops.ones(ops.shape(matrix)[:1], matrix.dtype)

@@ -1,9 +1,9 @@
 import keras
 import numpy as np
 
-from keras_ttp.layers.argmax import first_true_index
-from keras_ttp.layers.argmax import last_axis_argmax
-from keras_ttp.utils.compiling import compiling_with_xla
+from keras_ttp.ops.selection import first_true_index
+from keras_ttp.ops.selection import last_axis_argmax
+from keras_ttp.ops.xla import compiling_with_xla
 from tests.test_case import TestCase
 from tests.test_case import xla_compiled
 
