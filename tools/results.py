@@ -3,7 +3,7 @@ prints the tables of RESULTS.md.
 
 For every finished run (its `preset/`), and for randomly initialised
 backbones (`<backbone>_random_seed<s>`: the same architecture, Keras seeded
-with `s`), with the fixed protocols of DESIGN.md section 3 and no model
+with `s`), with the fixed protocols of docs/design.md, section 3, and no model
 selection on the test split:
 
 - `svm`: linear SVM (C = 0.1) on the frozen global features of the first

@@ -1,4 +1,4 @@
-"""Evaluation protocols of ToThePoint (DESIGN.md section 3).
+"""Evaluation protocols of ToThePoint (docs/design.md, section 3).
 
 Every function takes numpy arrays; accuracies and IoUs are in percent.
 

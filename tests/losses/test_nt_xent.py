@@ -6,7 +6,7 @@ from tests.test_case import TestCase
 
 
 def numpy_nt_xent(a, b, tau):
-    """Direct transcription of DESIGN section 1 (the paper's eqs. 1-5): for
+    """Direct transcription of docs/design.md, section 1 (the paper's eqs. 1-5): for
     anchor u_i of one set, positive v_i of the other, negatives every other
     sample of both sets; symmetrised and averaged over 2B terms."""
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
