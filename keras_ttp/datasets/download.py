@@ -7,18 +7,23 @@ Where a reader looks when it is given no `data_dir`, first match wins:
    where `<cache>` is `cache_dir`, else `$KERAS_TTP_DATA_DIR`, else the Keras
    cache (`$KERAS_HOME/datasets`, by default `~/.keras/datasets`);
 3. a download of the official archive with `keras.utils.get_file`, checked
-   against its checksum where the publisher gives one. The host can be
+   against its checksum where one is known (`Archive.file_hash`; the comment
+   above `ARCHIVES` says which archives have none). The host can be
    replaced by a mirror: `base_url=` or `$KERAS_TTP_DATA_URL` (the archive's
    file name is appended).
 
 A download that fails its checksum or does not hold the data set's folder is
 deleted before the error is raised, so the cache never keeps a broken copy.
+A download that cannot reach its host (offline) raises a `ConnectionError`
+that names the folder to create, or the `data_dir` to pass, instead.
 """
 
 import dataclasses
+import http.client
 import os
 import pathlib
 import shutil
+import urllib.error
 import urllib.parse
 
 import keras
@@ -38,7 +43,7 @@ class Archive:
             `$KERAS_TTP_DATA_DIR`.
         url: the official archive, or `None` when it can only be obtained
             by hand (then `note` says how).
-        file_hash: its sha256 (or md5) where the publisher gives one.
+        file_hash: its sha256 (or md5) where one is published.
         note: how to obtain the data by hand.
     """
 
@@ -49,6 +54,13 @@ class Archive:
 
 
 STANFORD = "https://shapenet.cs.stanford.edu/media"
+# Checksums: where one is published, the download is checked against it. The
+# sha256s of the two ModelNet40 archives are the ones tensorflow_graphics pins
+# (tensorflow_graphics/datasets/modelnet40/checksums/model_net40.txt, with
+# sizes 435212151 and 2039180837 bytes); the md5 of ModelNet40-C is the one
+# Zenodo lists for record 6017834 (1970686633 bytes). No checksum was found
+# published for ModelNet10.zip, modelnet40_normal_resampled.zip and the two
+# ShapeNetPart archives: those downloads are not checked.
 ARCHIVES = {
     "shapenet260": Archive(
         "shapenet260",
@@ -60,7 +72,9 @@ ARCHIVES = {
         note="ShapeNet-55 as prepared by Point-BERT (see its DATASET.md)",
     ),
     "modelnet40_ply_hdf5_2048": Archive(
-        "modelnet40_ply_hdf5_2048", f"{STANFORD}/modelnet40_ply_hdf5_2048.zip"
+        "modelnet40_ply_hdf5_2048",
+        f"{STANFORD}/modelnet40_ply_hdf5_2048.zip",
+        "07670e237db72ece0f723b9abb571534c9ad655a6456b389646587dc72bb8bae",
     ),
     "modelnet40_normal_resampled": Archive(
         "modelnet40_normal_resampled",
@@ -70,14 +84,20 @@ ARCHIVES = {
         "ModelNet10",
         "http://3dvision.princeton.edu/projects/2014/3DShapeNets/ModelNet10.zip",
     ),
-    "ModelNet40": Archive("ModelNet40", "http://modelnet.cs.princeton.edu/ModelNet40.zip"),
+    "ModelNet40": Archive(
+        "ModelNet40",
+        "http://modelnet.cs.princeton.edu/ModelNet40.zip",
+        "42dc3e656932e387f554e25a4eb2cc0e1a1bd3ab54606e2a9eae444c60e536ac",
+    ),
     "scanobjectnn": Archive(
         "h5_files",
         note="ScanObjectNN is shared after accepting its terms of use at "
         "https://hkust-vgd.github.io/scanobjectnn/ (the `h5_files` folder)",
     ),
     "modelnet40_c": Archive(
-        "modelnet40_c", "https://zenodo.org/record/6017834/files/modelnet40_c.zip"
+        "modelnet40_c",
+        "https://zenodo.org/record/6017834/files/modelnet40_c.zip",
+        "c4a7fffaa52c80b33f7b3a0ac7782d3b",
     ),
     "shapenetpart": Archive(
         "shapenetcore_partanno_segmentation_benchmark_v0_normal",
@@ -168,6 +188,35 @@ def fetch_archive(origin, folder, file_hash=None, cache_dir=None):
                 f"checksum {file_hash}; it was deleted from {downloads}. "
                 f"({error})"
             ) from None
+        if is_fetch_failure(error):
+            raise ConnectionError(
+                f"Could not download {origin} ({error}). To use a copy "
+                "obtained another way, pass `data_dir=` the path of its "
+                f"extracted {folder!r} folder, or put that folder at "
+                f"{local_copy(folder)}; or give a reachable mirror with "
+                "`base_url=` or $KERAS_TTP_DATA_URL."
+            ) from None
         raise
     (extracted / COMPLETE_MARKER).touch()
     return extracted / folder
+
+
+def is_fetch_failure(error):
+    """Whether `error` is `keras.utils.get_file` failing to reach the host
+    (it raises a bare `Exception`) or the connection failing mid-download."""
+    network_errors = (
+        urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError
+    )  # fmt: skip
+    return isinstance(error, network_errors) or str(error).startswith(
+        "URL fetch failure"
+    )
+
+
+def local_copy(folder):
+    """Where a local copy of `folder` is looked for first, in words."""
+    if os.environ.get("KERAS_TTP_DATA_DIR"):
+        return str(pathlib.Path(os.environ["KERAS_TTP_DATA_DIR"]) / folder)
+    return (
+        f"$KERAS_TTP_DATA_DIR/{folder} (KERAS_TTP_DATA_DIR is not set: set it "
+        f"to the directory that holds {folder!r})"
+    )

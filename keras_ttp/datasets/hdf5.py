@@ -29,11 +29,30 @@ def read_h5(path, keys):
                 raise DataFormatError(
                     f"{path}: no dataset {missing[0]!r} (it holds {sorted(file)})"
                 )
-            return {k: np.asarray(file[k]) for k in keys}
-    except OSError as error:
+            return {k: read_dataset(file[k], k, path) for k in keys}
+    except DataFormatError:
+        raise
+    except (OSError, KeyError, RuntimeError, ValueError, TypeError) as error:
+        # h5py reports a damaged file as any of these.
         raise DataFormatError(
             f"{path}: cannot read HDF5 file, truncated or corrupted? ({error})"
         ) from None
+
+
+def read_dataset(dataset, key, path):
+    """The array of an h5py dataset, after checking that an uncompressed
+    one fits in the file (so a damaged shape allocates nothing)."""
+    if not isinstance(dataset, h5py.Dataset):
+        raise DataFormatError(f"{path}: {key!r} is not a dataset")
+    size = dataset.size * dataset.dtype.itemsize
+    compressed = dataset.id.get_create_plist().get_nfilters() > 0
+    if not compressed and size > path.stat().st_size:
+        raise DataFormatError(
+            f"{path}: dataset {key!r} declares shape {dataset.shape} of "
+            f"{dataset.dtype} ({size} bytes), more than the file's "
+            f"{path.stat().st_size} bytes: truncated or corrupted?"
+        )
+    return np.asarray(dataset)
 
 
 def read_h5_split(data_dir, list_file, keys):

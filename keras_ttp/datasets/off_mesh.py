@@ -49,6 +49,11 @@ def read_off(path):
         num_vertices, num_faces = (int(c) for c in (counts or lines[1]).split()[:2])
     except (IndexError, ValueError):
         raise DataFormatError(f"{path}: bad OFF counts line") from None
+    if num_vertices < 1 or num_faces < 0:
+        raise DataFormatError(
+            f"{path}: bad OFF counts line, {num_vertices} vertices and "
+            f"{num_faces} faces"
+        )
     body = lines[start:]
     if len(body) < num_vertices + num_faces:
         raise DataFormatError(

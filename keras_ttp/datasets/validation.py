@@ -5,7 +5,9 @@ fails early with an error that names the file (or array) and the problem,
 never with a silent partial result.
 """
 
+import math
 import pathlib
+import tokenize
 import warnings
 
 import numpy as np
@@ -83,6 +85,9 @@ def check_points(points, source, ndim=None):
             f"{source}: expected floating-point coordinates, got dtype "
             f"{points.dtype}"
         )
+    with np.errstate(over="ignore", invalid="ignore"):
+        points = points.astype("float32", copy=False)
+    # Checked as float32, so that float64 values beyond its range count.
     finite = np.isfinite(points).all(axis=-1)
     if not finite.all():
         first = np.argwhere(~finite)[0]
@@ -91,9 +96,9 @@ def check_points(points, source, ndim=None):
             where = f"shape {first[0]}, {where}"
         raise DataFormatError(
             f"{source}: {int((~finite).sum())} points have NaN or infinite "
-            f"coordinates (first at {where})"
+            f"coordinates, or ones beyond float32's range (first at {where})"
         )
-    return points.astype("float32", copy=False)
+    return points
 
 
 def check_labels(labels, num_classes, source, table="the class table", num_shapes=None):
@@ -162,7 +167,9 @@ def read_text_table(path, num_columns, delimiter=None, max_rows=None):
 
 
 def read_npy(path):
-    """The array of a `.npy` file (no pickles).
+    """The array of a `.npy` file (no pickles). The file must hold exactly
+    the bytes its header declares: a truncated or padded file is a
+    `DataFormatError`, raised before any memory is allocated for it.
 
     Example:
     >>> read_npy("modelnet40_c/label.npy").shape
@@ -170,8 +177,33 @@ def read_npy(path):
     """
     path = require_file(path, ".npy file")
     try:
+        with open(path, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(file)
+            body = path.stat().st_size - file.tell()
+        if dtype.hasobject:
+            raise DataFormatError(
+                f"{path}: cannot read .npy file, it holds Python objects "
+                f"(dtype {dtype}), which are not read (no pickles)"
+            )
+        declared = math.prod(shape) * dtype.itemsize
+        if declared != body:
+            raise DataFormatError(
+                f"{path}: cannot read .npy file, "
+                f"{'truncated' if body < declared else 'longer than declared'}: "
+                f"the header declares shape {shape} of {dtype} ({declared} "
+                f"bytes) but the file holds {body} bytes"
+            )
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
+    except DataFormatError:
+        raise
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as error:
+        # numpy parses the header with `ast` and `tokenize`.
         raise DataFormatError(
             f"{path}: cannot read .npy file, truncated or corrupted? ({error})"
         ) from None

@@ -1,10 +1,12 @@
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import http.server
 import os
 import pathlib
 import shutil
+import socket
 import threading
 from unittest import mock
 
@@ -61,6 +63,14 @@ class DownloadTest(TestCase):
         self.addCleanup(server.shutdown)
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         QuietHandler.requests = []
+        # The served archive stands for the official one: its checksum.
+        official = self.published = ARCHIVES["modelnet40_ply_hdf5_2048"]
+        self.enterContext(
+            mock.patch.dict(
+                ARCHIVES,
+                {official.folder: dataclasses.replace(official, file_hash=self.sha256)},
+            )
+        )
 
     def test_download_once_then_cache(self):
         path = get_dataset_dir(
@@ -125,3 +135,56 @@ class DownloadTest(TestCase):
             get_dataset_dir("modelnet41")
         for name, archive in ARCHIVES.items():
             self.assertTrue(archive.url or archive.note, name)
+
+    def test_published_checksums_are_checked(self):
+        hashes = {name: a.file_hash for name, a in ARCHIVES.items() if a.file_hash}
+        self.assertEqual(
+            sorted(hashes), ["ModelNet40", "modelnet40_c", "modelnet40_ply_hdf5_2048"]
+        )
+        for name, file_hash in hashes.items():
+            self.assertRegex(file_hash, "^([0-9a-f]{32}|[0-9a-f]{64})$", name)
+        # get_dataset_dir checks the download against the entry's checksum:
+        # the served archive is not the one the published checksum is of.
+        with mock.patch.dict(ARCHIVES, {"modelnet40_ply_hdf5_2048": self.published}):
+            with self.assertRaisesRegex(
+                ValueError, "does not match its checksum 07670e23.*it was deleted"
+            ):
+                get_dataset_dir(
+                    "modelnet40_ply_hdf5_2048", base_url=self.url, cache_dir=self.cache
+                )
+        self.assertEqual(files_under(self.cache), ["keras_ttp"])
+
+    def test_offline_says_what_to_do(self):
+        """A download that cannot reach its host (404, or nothing listening)
+        names the folder to create and the `data_dir` to pass."""
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            closed = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        root = pathlib.Path(self.tmp_dir) / "data_root"
+        for base_url, cause in [
+            (f"{self.url}/nothing", "404"),
+            (closed, "Connection refused"),
+        ]:
+            with self.subTest(cause):
+                with mock.patch.dict(os.environ, {"KERAS_TTP_DATA_DIR": ""}):
+                    with self.assertRaisesRegex(
+                        ConnectionError,
+                        rf"Could not download {base_url}/modelnet40_ply_hdf5_2048.zip "
+                        rf"\(URL fetch failure.*{cause}.*\)\. .*pass `data_dir=` the "
+                        r"path of its extracted 'modelnet40_ply_hdf5_2048' folder, or "
+                        r"put that folder at \$KERAS_TTP_DATA_DIR/modelnet40_ply_hdf5_2048 "
+                        r"\(KERAS_TTP_DATA_DIR is not set: set it to the directory that "
+                        r"holds 'modelnet40_ply_hdf5_2048'\)",
+                    ):
+                        get_dataset_dir(
+                            "modelnet40_ply_hdf5_2048", base_url=base_url, cache_dir=self.cache
+                        )
+                environment = {"KERAS_TTP_DATA_DIR": str(root), "KERAS_TTP_DATA_URL": base_url}
+                with mock.patch.dict(os.environ, environment):
+                    with self.assertRaisesRegex(
+                        ConnectionError,
+                        f"put that folder at {root / 'modelnet40_ply_hdf5_2048'};",
+                    ):
+                        load_modelnet_h5(split="test")
+                self.assertEqual(files_under(self.cache), ["keras_ttp"])
+                self.assertEqual(files_under(root), ["keras_ttp"])

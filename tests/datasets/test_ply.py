@@ -116,3 +116,45 @@ class PlyTest(TestCase):
     def test_missing_file(self):
         with self.assertRaisesRegex(FileNotFoundError, "PLY file not found: .*nothing.ply"):
             read_ply(self.tmp_path("nothing.ply"))
+
+    def test_vertex_count_must_match_the_file(self):
+        # Fewer or more vertices declared than held, ascii and binary, with
+        # and without a face element after the vertices.
+        for binary in (True, False):
+            write_ply(self.path, self.cloud, binary=binary)
+            data = self.path.read_bytes()
+            for declared, message in [
+                (90, "the header declares 90 vertices but the file holds 100"),
+                (101, "truncated, the header declares 101 vertices but the file holds 100"),
+            ]:
+                with self.subTest(binary=binary, declared=declared):
+                    self.path.write_bytes(data.replace(b"vertex 100", b"vertex %d" % declared))
+                    with self.assertRaisesRegex(DataFormatError, f"cloud.ply: {message}"):
+                        read_ply(self.path)
+        face = "element face 1\nproperty list uchar int vertex_indices\n"
+        body = self.cloud.astype("<f4").tobytes() + b"\x03" + np.arange(3, dtype="<i4").tobytes()
+        header = ply_header(
+            "element vertex 100", "property float x", "property float y",
+            "property float z", face.strip(), fmt="binary_little_endian",
+        )  # fmt: skip
+        write_bytes(self.path, header, body)
+        self.assertAllClose(read_ply(self.path), self.cloud, atol=0)
+        write_bytes(self.path, header.replace("vertex 100", "vertex 99"), body)
+        with self.assertRaisesRegex(DataFormatError, "cloud.ply: (truncated|12 bytes after)"):
+            read_ply(self.path)
+        write_bytes(self.path, header.replace("face 1", "face 2"), body)
+        with self.assertRaisesRegex(DataFormatError, "cloud.ply: truncated, .* element 'face'"):
+            read_ply(self.path)
+        # Trailing whitespace after the last element is tolerated.
+        write_bytes(self.path, header, body + b"\r\n")
+        self.assertEqual(read_ply(self.path).shape, (100, 3))
+
+    def test_values_beyond_float32_and_repeated_properties(self):
+        xyz = ["property double x", "property double y", "property double z"]
+        header = ply_header("element vertex 1", *xyz, fmt="binary_little_endian")
+        write_bytes(self.path, header, np.array([1e300, 0, 0], "<f8").tobytes())
+        with self.assertRaisesRegex(DataFormatError, "cloud.ply: 1 points .* beyond float32"):
+            read_ply(self.path)
+        write_bytes(self.path, ply_header("element vertex 1", *xyz, xyz[0]), b"1 2 3 4\n")
+        with self.assertRaisesRegex(DataFormatError, "cloud.ply: repeated PLY property"):
+            read_ply(self.path)

@@ -134,3 +134,20 @@ class AugmentationTest(TestCase):
             augmentation(self.points, training=True),
             layers.UnitSphereNormalization()(self.points),
         )
+
+    def test_translation_draws_one_shift_per_axis(self):
+        # Shift / extent per sample and axis: independent U(-f, f) draws, so
+        # the three axes differ in every sample and are uncorrelated. A
+        # single shift shared by the three axes fails this for any seed.
+        points = random_points(512, 16, seed=1) * np.array([1.0, 2.0, 3.0], "float32")
+        extent = points.max(axis=1) - points.min(axis=1)
+        for seed in (0, 1, 2):
+            layer = layers.RandomTranslation(0.5, seed=seed)
+            shift = numpy_(layer(points, training=True))[:, 0] - points[:, 0]
+            ratio = shift / extent
+            self.assertTrue(np.all(np.abs(ratio) <= 0.5 + 1e-5))
+            for i, j in ((0, 1), (0, 2), (1, 2)):
+                different = np.abs(ratio[:, i] - ratio[:, j]) > 1e-4
+                self.assertGreater(different.mean(), 0.95)
+                # 512 samples: |correlation| < 0.3 is over 6 standard errors.
+                self.assertLess(abs(np.corrcoef(ratio[:, i], ratio[:, j])[0, 1]), 0.3)

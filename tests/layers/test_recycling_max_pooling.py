@@ -176,3 +176,24 @@ class RecyclingMaxPoolingTest(TestCase):
             RecyclingMaxPooling()(np.zeros((4, 8), "float32"))
         with self.assertRaisesRegex(ValueError, "at least 2 points"):
             RecyclingMaxPooling()(np.zeros((4, 1, 8), "float32"))
+
+    def test_drawn_rank_is_never_the_max_row(self):
+        # With 2 points the only valid rank is 1 (the minimum), with 3 points
+        # 1 or 2: a drawn rank of 0 (the max row) fails. Drawn from [0, n - 1]
+        # instead, rank 0 would come in half (a third) of the draws: 16 shared
+        # draws and 1,024 per-sample ones miss it with probability < 2e-5.
+        rng = np.random.default_rng(7)
+        calls = [(2, False, 0)] * 16 + [(n, True, s) for n in (2, 3) for s in (0, 1)]
+        layers = {}
+        for num_points, per_sample, seed in calls:
+            x = rng.normal(size=(256 if per_sample else 4, num_points, 8))
+            x = x.astype("float32")
+            key = (per_sample, seed)
+            layer = layers.setdefault(key, RecyclingMaxPooling(per_sample, seed=seed))
+            _, recycled = layer(x)
+            recycled = keras.ops.convert_to_numpy(recycled)
+            # Distinct values: each sample's recycled row is one whole rank.
+            ordered = -np.sort(-x, axis=1)
+            is_rank = [np.all(recycled == ordered[:, r], axis=-1) for r in range(num_points)]
+            self.assertFalse(is_rank[0].any())
+            self.assertTrue(np.logical_or.reduce(is_rank[1:]).all())
