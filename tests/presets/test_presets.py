@@ -166,7 +166,7 @@ class PresetErrorTest(TestCase):
         with self.assertRaisesRegex(ValueError, "model.weights.h5 does not match"):
             PointNet.from_preset(self.preset_dir)
         with self.assertRaisesRegex(
-            ValueError, "model.weights.h5 of preset .* into point_net .*truncated"
+            ValueError, "model.weights.h5 of preset .* into point_net.*truncated"
         ):
             PointNet.from_preset(self.preset_dir, verify_hashes=False)
 
