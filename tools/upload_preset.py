@@ -9,8 +9,8 @@ the sha256 recorded in metadata.json. Log in first (`hf auth login`, or set
 network.
 
 Usage:
-    python tools/upload_preset.py my_preset hf://keras-ttp/ttp_shapenet_dgcnn@v0.1.0 --dry-run
-    python tools/upload_preset.py my_preset hf://keras-ttp/ttp_shapenet_dgcnn@v0.1.0
+    python tools/upload_preset.py my_preset hf://me/my_dgcnn@v1 --dry-run
+    python tools/upload_preset.py my_preset hf://me/my_dgcnn@v1
 """
 
 import argparse

@@ -76,7 +76,11 @@ def upload_preset(uri, preset):
             path_in_repo=name, path_or_fileobj=os.path.join(preset, name)
         )
         for name in files
-    ] + [huggingface_hub.CommitOperationDelete(path_in_repo=name) for name in sorted(stale)]
+    ]
+    operations += [
+        huggingface_hub.CommitOperationDelete(path_in_repo=name)
+        for name in sorted(stale)
+    ]
     return api.create_commit(
         repo_id,
         operations,

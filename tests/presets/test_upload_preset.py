@@ -53,18 +53,21 @@ class UploadPresetTest(TestCase):
     def setUp(self):
         super().setUp()
         self.preset_dir = os.path.join(self.tmp_dir, "preset")
-        PointNet(embedding_dim=16, input_transform=False).save_to_preset(self.preset_dir)
+        backbone = PointNet(embedding_dim=16, input_transform=False)
+        backbone.save_to_preset(self.preset_dir)
 
     def test_sends_only_the_preset_files_and_removes_stale_ones(self):
         patch, hub = fake_hub([".gitattributes", "README.md", "task.json", "old.ckpt"])
         with patch:
             keras_ttp.upload_preset("hf://owner/name@v1", self.preset_dir)
         hub.create_repo.assert_called_once_with("owner/name", exist_ok=True)
-        hub.create_branch.assert_called_once_with("owner/name", branch="v1", exist_ok=True)
-        added, deleted, kwargs = committed(hub)
-        self.assertEqual(
-            added, {name: os.path.join(self.preset_dir, name) for name in BACKBONE_FILES}
+        hub.create_branch.assert_called_once_with(
+            "owner/name", branch="v1", exist_ok=True
         )
+        added, deleted, kwargs = committed(hub)
+        folder = self.preset_dir
+        expected = {name: os.path.join(folder, name) for name in BACKBONE_FILES}
+        self.assertEqual(added, expected)
         self.assertEqual(deleted, ["old.ckpt", "task.json"])
         self.assertEqual(kwargs["revision"], "v1")
         hub.upload_folder.assert_not_called()
