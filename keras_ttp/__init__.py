@@ -7,4 +7,5 @@ from keras_ttp import losses
 from keras_ttp import models
 from keras_ttp import presets
 from keras_ttp import utils
+from keras_ttp.presets.upload import upload_preset
 from keras_ttp.version import __version__

@@ -2,6 +2,7 @@ import keras
 
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
+from keras_ttp.presets.preset_loader import PresetLoader
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -96,8 +97,8 @@ class Backbone(keras.Model):
         return registry.list_presets(None if cls is Backbone else cls.__name__)
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Builds a backbone from a preset.
+    def from_preset(cls, preset, load_weights=True, verify_hashes=True, **kwargs):
+        """Builds a backbone from a preset (see `PresetLoader`).
 
         Args:
             preset: a registered name (on a subclass, the short name works:
@@ -105,11 +106,15 @@ class Backbone(keras.Model):
                 `"hf://owner/name[@revision]"`.
             load_weights: load the saved weights; `False` gives the same
                 architecture freshly initialised.
+            verify_hashes: check the weights file against the sha256 that
+                `metadata.json` records; `False` for hand-edited weights.
             **kwargs: constructor arguments that replace the saved ones.
 
         Raises:
             ValueError: unknown name; a preset of another backbone class; a
-                missing or corrupted file (the message names it).
+                missing or corrupted file, a class that is not a keras_ttp
+                backbone, weights that do not match their recorded sha256 or
+                the configuration (the message names the file).
             FileNotFoundError: a registered or `hf://` preset that is neither
                 shipped nor downloadable (nor in the Hugging Face cache).
 
@@ -117,21 +122,15 @@ class Backbone(keras.Model):
         >>> backbone = keras_ttp.models.DGCNN.from_preset("ttp_shapenet")
         >>> backbone = keras_ttp.models.Backbone.from_preset("hf://me/my_dgcnn")
         """
-        preset_dir = preset_utils.get_preset_dir(
-            preset, None if cls is Backbone else cls.__name__
-        )
-        backbone = preset_utils.load_serialized(
-            preset_dir, preset_utils.CONFIG_FILE, Backbone, cls, **kwargs
-        )
-        if load_weights:
-            preset_utils.load_weights(backbone, preset_dir, preset_utils.WEIGHTS_FILE)
-        return backbone
+        loader = PresetLoader(preset, cls, verify_hashes=verify_hashes)
+        return loader.load_backbone(cls, load_weights, **kwargs)
 
     def save_to_preset(
         self, preset_dir, metadata=None, model_card=None, overwrite=False
     ):
         """Saves the backbone as a preset folder: `config.json`,
-        `model.weights.h5`, `metadata.json` and a model card `README.md`.
+        `model.weights.h5`, `metadata.json` (with the weights' sha256) and a
+        model card `README.md`.
 
         Args:
             preset_dir: the folder (created if needed).

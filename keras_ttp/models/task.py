@@ -1,11 +1,9 @@
-import os
-
 import keras
 
 from keras_ttp.layers.batch_norm import batch_norm
-from keras_ttp.models.backbone import Backbone
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
+from keras_ttp.presets.preset_loader import PresetLoader
 from keras_ttp.utils.compiling import compile_from_saved_config
 from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
@@ -82,8 +80,8 @@ class Task(keras.Model):
         return registry.list_presets()
 
     @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Builds the task from a preset.
+    def from_preset(cls, preset, load_weights=True, verify_hashes=True, **kwargs):
+        """Builds the task from a preset (see `PresetLoader`).
 
         With a preset saved from a task of this class and no `kwargs`, the
         whole task comes back, head weights included. Otherwise the task is
@@ -96,6 +94,8 @@ class Task(keras.Model):
             preset: a full registered name (`Task.presets`), a preset
                 folder, or `"hf://owner/name[@revision]"`.
             load_weights: load the saved weights.
+            verify_hashes: check each weights file against the sha256 that
+                `metadata.json` records; `False` for hand-edited weights.
             **kwargs: constructor arguments of the task.
 
         Example:
@@ -103,28 +103,8 @@ class Task(keras.Model):
         ...     "ttp_shapenet_dgcnn", num_classes=10
         ... )
         """
-        preset_dir = preset_utils.get_preset_dir(preset)
-        if not holds_task(preset_dir, cls):
-            if cls is Task:
-                raise ValueError(
-                    f"Preset {preset} holds no task ({preset_utils.TASK_CONFIG_FILE})"
-                    f": build one around its backbone with a task class, e.g. "
-                    f"`PointCloudClassifier.from_preset(preset, num_classes=10)`."
-                )
-            backbone = Backbone.from_preset(preset_dir, load_weights=load_weights)
-            return cls(backbone=backbone, **kwargs)
-        task = preset_utils.load_serialized(
-            preset_dir, preset_utils.TASK_CONFIG_FILE, Task, cls, **kwargs
-        )
-        if load_weights:
-            preset_utils.load_weights(
-                task.backbone, preset_dir, preset_utils.WEIGHTS_FILE
-            )
-            if not kwargs:
-                preset_utils.load_weights(
-                    task.head, preset_dir, preset_utils.TASK_WEIGHTS_FILE
-                )
-        return task
+        loader = PresetLoader(preset, cls, verify_hashes=verify_hashes)
+        return loader.load_task(cls, load_weights, **kwargs)
 
     def save_to_preset(
         self, preset_dir, metadata=None, model_card=None, overwrite=False
@@ -140,16 +120,6 @@ class Task(keras.Model):
             overwrite=overwrite,
             model_card=model_card,
         )
-
-
-def holds_task(preset_dir, cls):
-    """Whether the preset holds a task of class `cls` (or a subclass)."""
-    if not os.path.isfile(os.path.join(preset_dir, preset_utils.TASK_CONFIG_FILE)):
-        return False
-    return issubclass(
-        preset_utils.serialized_class(preset_dir, preset_utils.TASK_CONFIG_FILE, Task),
-        cls,
-    )
 
 
 def mlp_head(hidden_dims, output_dim, dropout, name="head"):

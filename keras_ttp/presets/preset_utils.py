@@ -4,10 +4,16 @@ A preset is a folder holding a backbone (`config.json`, `model.weights.h5`),
 optionally a task around it (`task.json` and the head's `task.weights.h5`),
 `metadata.json` (versions, backend, date, parameter count) and a model card
 `README.md`. `get_preset_dir` finds the folder from a registered name, a
-local path or an `hf://owner/name[@revision]` handle.
+local path or an `hf://owner/name[@revision]` handle; `PresetLoader`
+(preset_loader.py) builds what the folder holds.
+
+`metadata.json` records the sha256 of each weights file under
+`weights_sha256` (`{"model.weights.h5": "<hex digest>", ...}`), which
+loading checks.
 """
 
 import datetime
+import hashlib
 import json
 import os
 
@@ -25,6 +31,8 @@ README_FILE = "README.md"
 TASK_CONFIG_FILE = "task.json"
 TASK_WEIGHTS_FILE = "task.weights.h5"
 PRESET_FILES = (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE, README_FILE)
+TASK_FILES = (TASK_CONFIG_FILE, TASK_WEIGHTS_FILE)
+HASHES_KEY = "weights_sha256"
 HF_PREFIX = "hf://"
 
 
@@ -124,58 +132,6 @@ def load_json(preset_dir, filename):
         raise ValueError(f"{path} is corrupted, not valid JSON: {error}") from error
 
 
-def serialized_class(preset_dir, filename, base):
-    """The class that the serialised object in `filename` names; a
-    `ValueError` when it is not a registered subclass of `base`."""
-    config = load_json(preset_dir, filename)
-    found = None
-    if isinstance(config, dict) and isinstance(config.get("registered_name"), str):
-        found = keras.saving.get_registered_object(config["registered_name"])
-    if not (isinstance(found, type) and issubclass(found, base)):
-        name = config.get("class_name") if isinstance(config, dict) else None
-        raise ValueError(
-            f"{os.path.join(preset_dir, filename)} does not describe a "
-            f"keras_ttp {base.__name__} (class {name!r}); the file is "
-            f"corrupted or not from keras_ttp."
-        )
-    return found
-
-
-def load_serialized(preset_dir, filename, base, cls, **overrides):
-    """Builds the object serialised in `filename`, which must be a `cls`;
-    `overrides` replace entries of its config."""
-    found = serialized_class(preset_dir, filename, base)
-    if not issubclass(found, cls):
-        raise ValueError(
-            f"Preset {preset_dir} holds a {found.__name__}, not a "
-            f"{cls.__name__}: load it with `{found.__name__}.from_preset`."
-        )
-    config = load_json(preset_dir, filename)
-    try:
-        config["config"] = {**config["config"], **overrides}
-        return keras.saving.deserialize_keras_object(config)
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(
-            f"Could not build a {found.__name__} from "
-            f"{os.path.join(preset_dir, filename)}: {error}"
-        ) from error
-
-
-def load_weights(model, preset_dir, filename):
-    """Loads the weights file `filename` of the preset into `model`."""
-    path = os.path.join(preset_dir, filename)
-    if not os.path.isfile(path):
-        raise ValueError(f"Preset {preset_dir} is incomplete: {filename} is missing.")
-    try:
-        model.load_weights(path)
-    except (OSError, ValueError, KeyError) as error:
-        raise ValueError(
-            f"Could not load the weights {path} into {model.name}: "
-            f"{summary(error)}. The file is truncated, corrupted, or was saved "
-            f"for another configuration."
-        ) from error
-
-
 def save_preset(
     preset_dir, backbone, task=None, metadata=None, model_card=None, overwrite=False
 ):
@@ -183,7 +139,8 @@ def save_preset(
     `task.weights.h5`) with `metadata.json` and a model card to
     `preset_dir`. `metadata` entries are added to `metadata.json`;
     `model_card` fills the sections of `README.md` (see
-    `render_model_card`). A folder that is not empty is only written into
+    `render_model_card`). `metadata.json` records the sha256 of each
+    weights file written (`HASHES_KEY`). A folder that is not empty is only written into
     with `overwrite=True`."""
     if os.path.isdir(preset_dir) and os.listdir(preset_dir) and not overwrite:
         raise FileExistsError(
@@ -194,13 +151,15 @@ def save_preset(
     serialize = keras.saving.serialize_keras_object
     save_json(preset_dir, CONFIG_FILE, serialize(backbone))
     backbone.save_weights(os.path.join(preset_dir, WEIGHTS_FILE))
+    weights_files = [WEIGHTS_FILE]
     model = backbone
     if task is not None:
         save_json(preset_dir, TASK_CONFIG_FILE, serialize(task))
         task.head.save_weights(os.path.join(preset_dir, TASK_WEIGHTS_FILE))
+        weights_files.append(TASK_WEIGHTS_FILE)
         model = task
     else:  # A task saved here before is no longer this backbone's.
-        for filename in (TASK_CONFIG_FILE, TASK_WEIGHTS_FILE):
+        for filename in TASK_FILES:
             if os.path.isfile(os.path.join(preset_dir, filename)):
                 os.remove(os.path.join(preset_dir, filename))
     metadata = {
@@ -212,10 +171,23 @@ def save_preset(
         "backbone": type(backbone).__name__,
         "parameter_count": model.count_params(),
         **(metadata or {}),
+        HASHES_KEY: {
+            filename: file_sha256(os.path.join(preset_dir, filename))
+            for filename in weights_files
+        },
     }
     save_json(preset_dir, METADATA_FILE, metadata)
     with open(os.path.join(preset_dir, README_FILE), "w", encoding="utf-8") as file:
         file.write(render_model_card(metadata, **(model_card or {})))
+
+
+def file_sha256(path):
+    """The sha256 hex digest of the file at `path`."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def save_json(preset_dir, filename, obj):

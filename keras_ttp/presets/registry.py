@@ -5,10 +5,20 @@ holds, the `path` of its folder when it ships inside the package (relative to
 `keras_ttp/presets/`) and its `hf_handle` on the Hugging Face Hub. Names end
 in the backbone, lower-cased (`ttp_shapenet_pointnet`), so that
 `PointNet.from_preset("ttp_shapenet")` finds the PointNet one.
+
+Each `hf_handle` names a revision, `RELEASE`: the release of keras_ttp whose
+shipped folder the Hub copy holds. A handle without one would follow the
+repository's `main`, which a later upload changes under an installed
+package; with it, one keras_ttp version loads the same files from the Hub
+as it ships. Publish with
+`keras_ttp.upload_preset("hf://keras-ttp/<name>@<RELEASE>", folder)`.
 """
 
 import copy
 import pathlib
+
+# The Hub revision (a branch or tag) that the registered handles name.
+RELEASE = "v0.1.0"
 
 # Where shipped preset folders live: `keras_ttp/presets/<path>/`.
 PRESETS_DIR = pathlib.Path(__file__).resolve().parent
@@ -21,7 +31,7 @@ PRESETS = {
         ),
         "backbone": "PointNet",
         "path": "ttp_shapenet_pointnet",
-        "hf_handle": "hf://keras-ttp/ttp_shapenet_pointnet",
+        "hf_handle": f"hf://keras-ttp/ttp_shapenet_pointnet@{RELEASE}",
     },
     "ttp_shapenet_dgcnn": {
         "description": (
@@ -30,7 +40,7 @@ PRESETS = {
         ),
         "backbone": "DGCNN",
         "path": "ttp_shapenet_dgcnn",
-        "hf_handle": "hf://keras-ttp/ttp_shapenet_dgcnn",
+        "hf_handle": f"hf://keras-ttp/ttp_shapenet_dgcnn@{RELEASE}",
     },
 }
 

@@ -163,8 +163,12 @@ class PresetErrorTest(TestCase):
         size = os.path.getsize(self.path("model.weights.h5"))
         with open(self.path("model.weights.h5"), "r+b") as file:
             file.truncate(size // 2)
-        with self.assertRaisesRegex(ValueError, "model.weights.h5 into point_net"):
+        with self.assertRaisesRegex(ValueError, "model.weights.h5 does not match"):
             PointNet.from_preset(self.preset_dir)
+        with self.assertRaisesRegex(
+            ValueError, "model.weights.h5 of preset .* into point_net.*truncated"
+        ):
+            PointNet.from_preset(self.preset_dir, verify_hashes=False)
 
     def test_wrong_backbone_class(self):
         with self.assertRaisesRegex(
@@ -206,8 +210,16 @@ class RegistryTest(TestCase):
         self.assertEqual(list(DGCNN.presets), ["ttp_shapenet_dgcnn"])
         self.assertEqual(Backbone.presets, PointCloudClassifier.presets)
         entry = list_presets()["ttp_shapenet_dgcnn"]
-        self.assertEqual(entry["hf_handle"], "hf://keras-ttp/ttp_shapenet_dgcnn")
+        self.assertEqual(
+            entry["hf_handle"], "hf://keras-ttp/ttp_shapenet_dgcnn@v0.1.0"
+        )
         self.assertIn("DGCNN", entry["description"])
+
+    def test_registered_handles_name_a_revision(self):
+        for name, entry in list_presets().items():
+            with self.subTest(name):
+                _, revision = preset_utils.parse_hf_handle(entry["hf_handle"])
+                self.assertEqual(revision, registry.RELEASE)
 
 
 class HuggingFacePresetTest(TestCase):
