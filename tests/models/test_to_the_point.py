@@ -205,11 +205,12 @@ class ToThePointRealDataTest(TestCase):
 
 def plain_pool(backbone):
     """`backbone.pool` computed from the full per-point features."""
+    recycling = RecyclingMaxPooling()
 
     def pool(points, training=False, rank=None):
         features = backbone(points, training=training)["point_features"]
         if rank is None:
             return keras.ops.max(features, axis=1), None
-        return RecyclingMaxPooling()(features, rank=rank)
+        return recycling(features, rank=rank)
 
     return pool
