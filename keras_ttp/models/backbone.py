@@ -1,12 +1,15 @@
 import keras
 
+from keras_ttp.models.checks import ChecksInputPoints
+from keras_ttp.models.checks import check_input_points
+from keras_ttp.models.checks import check_keyword_arguments
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
 from keras_ttp.presets.preset_loader import PresetLoader
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
-class Backbone(keras.Model):
+class Backbone(ChecksInputPoints, keras.Model):
     """Base class of the point-cloud backbones.
 
     A backbone is a functional model from point clouds `(batch, num_points,
@@ -20,7 +23,10 @@ class Backbone(keras.Model):
     global and recycled features through the stage, for ToThePoint.
 
     Calling a backbone on a tensor whose shape is wrong raises a `ValueError`
-    that says what was expected.
+    that says what was expected; numpy clouds given to `__call__`, `fit`,
+    `predict` or `evaluate` are also checked for an empty batch and NaN or
+    infinite coordinates. Unknown constructor arguments raise a `TypeError`;
+    `dtype` takes a Keras dtype policy (e.g. `"mixed_bfloat16"`).
 
     Presets: `from_preset` loads a saved backbone from a registered name
     (`Backbone.presets`), a local folder or an `hf://owner/name` handle;
@@ -39,15 +45,19 @@ class Backbone(keras.Model):
     recycled_stop_gradient = False
 
     def __init__(self, inputs, stage_inputs, pooling_stage, **kwargs):
+        check_keyword_arguments(type(self), kwargs)
         super().__init__(
             inputs=inputs, outputs=pooling_stage.backbone_outputs(stage_inputs), **kwargs
         )
         # Both reuse the graph's own layers: the weights file lists each
         # variable once, under the graph's layers, as before the stage.
+        if kwargs.get("dtype") is not None:  # Keras's functional models drop it
+            self.dtype_policy = kwargs["dtype"]
         self.pooling_stage = pooling_stage
         self.trunk = keras.Model(inputs, stage_inputs, name=f"{self.name}_trunk")
 
     def __call__(self, inputs, *args, **kwargs):
+        check_input_points(inputs, self)
         self.check_points_shape(getattr(inputs, "shape", None))
         return super().__call__(inputs, *args, **kwargs)
 
@@ -85,7 +95,11 @@ class Backbone(keras.Model):
         return self.pooling_stage(features, training=training, rank=rank)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+        }
 
     @classmethod
     def from_config(cls, config):

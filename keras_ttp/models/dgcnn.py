@@ -39,6 +39,7 @@ class DGCNN(Backbone):
         **kwargs,
     ):
         # === Functional model ===
+        dtype = kwargs.get("dtype")
         inputs = keras.Input(shape=(None, 3), name="points")
         x = inputs
         edge_features = []
@@ -48,11 +49,12 @@ class DGCNN(Backbone):
                 k=k,
                 memory_efficient=memory_efficient,
                 name=f"edge_conv{i + 1}",
+                dtype=dtype,
             )(x)
             edge_features.append(x)
-        x = keras.layers.Concatenate(name="concat")(edge_features)
+        x = keras.layers.Concatenate(name="concat", dtype=dtype)(edge_features)
         stage = PoolingStage(
-            embedding_dim, use_bias=False, negative_slope=0.2, name="conv5"
+            embedding_dim, use_bias=False, negative_slope=0.2, name="conv5", dtype=dtype
         )
         super().__init__(inputs, x, stage, **kwargs)
 

@@ -7,7 +7,7 @@ from keras_ttp.models.task import mlp_head
 @keras.saving.register_keras_serializable(package="keras_ttp")
 class PointCloudClassifier(Task):
     """Shape classification: a backbone's global feature through an MLP head
-    to class logits (the fine-tuning protocol, DESIGN.md section 3).
+    to class logits (the fine-tuning protocol, docs/design.md section 3).
 
     The head is `Dense + BatchNorm + ReLU + Dropout` per hidden width, as in
     the PointNet and DGCNN classification heads, then a `Dense` to
@@ -35,7 +35,7 @@ class PointCloudClassifier(Task):
         self, backbone, num_classes, hidden_dims=(512, 256), dropout=0.5, **kwargs
     ):
         # === Layers ===
-        head = mlp_head(hidden_dims, num_classes, dropout)
+        head = mlp_head(hidden_dims, num_classes, dropout, dtype=kwargs.get("dtype"))
 
         # === Functional model ===
         points = keras.Input(shape=(None, 3), name="points")

@@ -9,7 +9,7 @@ from keras_ttp.models.task import mlp_head
 class PointCloudSegmenter(Task):
     """Part segmentation: per-point logits from the concatenation of each
     point's feature, the cloud's global feature and the one-hot object
-    category, through a shared MLP head (DESIGN.md section 3, ShapeNetPart:
+    category, through a shared MLP head (docs/design.md section 3, ShapeNetPart:
     50 parts in 16 categories, `keras_ttp.evaluation.SHAPENET_PART_CATEGORIES`).
 
     Args:
@@ -44,7 +44,7 @@ class PointCloudSegmenter(Task):
         **kwargs,
     ):
         # === Layers ===
-        head = mlp_head(hidden_dims, num_parts, dropout)
+        head = mlp_head(hidden_dims, num_parts, dropout, dtype=kwargs.get("dtype"))
 
         # === Functional model ===
         inputs = {

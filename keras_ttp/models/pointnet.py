@@ -41,21 +41,26 @@ class PointNet(Backbone):
         **kwargs,
     ):
         # === Functional model ===
+        dtype = kwargs.get("dtype")
         inputs = keras.Input(shape=(None, 3), name="points")
         x = inputs
         if input_transform:
-            x, _ = TransformNet(3, name="input_transform")(x)
-        x = keras.layers.Dense(64, name="conv1")(x)
-        x = keras.layers.ReLU(name="conv1_relu")(batch_norm("conv1_bn")(x))
+            x, _ = TransformNet(3, name="input_transform", dtype=dtype)(x)
+        x = keras.layers.Dense(64, name="conv1", dtype=dtype)(x)
+        x = batch_norm("conv1_bn", dtype)(x)
+        x = keras.layers.ReLU(name="conv1_relu", dtype=dtype)(x)
         if feature_transform:
             x, _ = TransformNet(
                 64,
                 regularization=feature_transform_regularization,
                 name="feature_transform",
+                dtype=dtype,
             )(x)
-        x = keras.layers.Dense(128, name="conv2")(x)
-        x = keras.layers.ReLU(name="conv2_relu")(batch_norm("conv2_bn")(x))
-        super().__init__(inputs, x, PoolingStage(embedding_dim, name="conv3"), **kwargs)
+        x = keras.layers.Dense(128, name="conv2", dtype=dtype)(x)
+        x = batch_norm("conv2_bn", dtype)(x)
+        x = keras.layers.ReLU(name="conv2_relu", dtype=dtype)(x)
+        stage = PoolingStage(embedding_dim, name="conv3", dtype=dtype)
+        super().__init__(inputs, x, stage, **kwargs)
 
         # === Config ===
         self.embedding_dim = embedding_dim

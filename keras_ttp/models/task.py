@@ -1,6 +1,9 @@
 import keras
 
 from keras_ttp.layers.batch_norm import batch_norm
+from keras_ttp.models.checks import MODEL_KEYWORDS
+from keras_ttp.models.checks import ChecksInputPoints
+from keras_ttp.models.checks import check_keyword_arguments
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
 from keras_ttp.presets.preset_loader import PresetLoader
@@ -9,7 +12,7 @@ from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
-class Task(keras.Model):
+class Task(ChecksInputPoints, keras.Model):
     """Base class of the tasks: a functional model wrapping a `backbone`
     and a trainable `head`.
 
@@ -25,7 +28,12 @@ class Task(keras.Model):
     """
 
     def __init__(self, *args, backbone, head, compile=True, **kwargs):
+        check_keyword_arguments(
+            type(self), kwargs, ("inputs", "outputs", *MODEL_KEYWORDS)
+        )
         super().__init__(*args, **kwargs)
+        if kwargs.get("dtype") is not None:  # Keras's functional models drop it
+            self.dtype_policy = kwargs["dtype"]
         self.backbone = backbone
         self.head = head
         if compile:  # `fit` works without a `compile()` call, as in keras-hub.
@@ -65,6 +73,7 @@ class Task(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             "backbone": keras.saving.serialize_keras_object(self.backbone),
         }
 
@@ -122,17 +131,17 @@ class Task(keras.Model):
         )
 
 
-def mlp_head(hidden_dims, output_dim, dropout, name="head"):
+def mlp_head(hidden_dims, output_dim, dropout, name="head", dtype=None):
     """`Dense + BatchNorm + ReLU + Dropout` per hidden width, then a `Dense`
     to `output_dim` logits; works on `(batch, dim)` and `(batch, points,
     dim)` alike."""
     layers = []
     for i, units in enumerate(hidden_dims):
         layers += [
-            keras.layers.Dense(units, name=f"dense{i + 1}"),
-            batch_norm(f"dense{i + 1}_bn"),
-            keras.layers.ReLU(name=f"dense{i + 1}_relu"),
-            keras.layers.Dropout(dropout, name=f"dense{i + 1}_dropout"),
+            keras.layers.Dense(units, name=f"dense{i + 1}", dtype=dtype),
+            batch_norm(f"dense{i + 1}_bn", dtype),
+            keras.layers.ReLU(name=f"dense{i + 1}_relu", dtype=dtype),
+            keras.layers.Dropout(dropout, name=f"dense{i + 1}_dropout", dtype=dtype),
         ]
-    layers.append(keras.layers.Dense(output_dim, name="logits"))
+    layers.append(keras.layers.Dense(output_dim, name="logits", dtype=dtype))
     return keras.Sequential(layers, name=name)

@@ -5,12 +5,14 @@ from keras_ttp.layers.augmentation import PointCloudAugmentation
 from keras_ttp.layers.batch_norm import batch_norm
 from keras_ttp.layers.recycling_max_pooling import RecycledRank
 from keras_ttp.losses.nt_xent import NTXent
+from keras_ttp.models.checks import ChecksInputPoints
+from keras_ttp.models.checks import check_keyword_arguments
 from keras_ttp.utils.compiling import compile_from_saved_config
 from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
-class ToThePoint(keras.Model):
+class ToThePoint(ChecksInputPoints, keras.Model):
     """ToThePoint contrastive pre-training (Li et al., CVPR 2023).
 
     Every cloud is augmented twice; both views go through the backbone; the
@@ -66,6 +68,7 @@ class ToThePoint(keras.Model):
         seed=None,
         **kwargs,
     ):
+        check_keyword_arguments(type(self), kwargs)
         super().__init__(**kwargs)
         if branches not in (1, 2):
             raise ValueError(f"`branches` must be 1 or 2, got {branches}.")
@@ -92,7 +95,7 @@ class ToThePoint(keras.Model):
             seed=None if seed is None else seed + 100,
             name="recycled_rank",
         )
-        self.projection_head = projection_head(self.projection_dims)
+        self.projection_head = projection_head(self.projection_dims, self.dtype_policy)
         self.loss_fn = NTXent(temperature=temperature)
         self.term_names = []
         if recycling:
@@ -191,14 +194,14 @@ class ToThePoint(keras.Model):
         return cls(**config)
 
 
-def projection_head(dims):
+def projection_head(dims, dtype=None):
     """`Dense + BatchNorm + ReLU` for every width but the last, then `Dense`."""
     layers = []
     for i, units in enumerate(dims[:-1]):
         layers += [
-            keras.layers.Dense(units, name=f"dense{i + 1}"),
-            batch_norm(f"dense{i + 1}_bn"),
-            keras.layers.ReLU(name=f"dense{i + 1}_relu"),
+            keras.layers.Dense(units, name=f"dense{i + 1}", dtype=dtype),
+            batch_norm(f"dense{i + 1}_bn", dtype),
+            keras.layers.ReLU(name=f"dense{i + 1}_relu", dtype=dtype),
         ]
-    layers.append(keras.layers.Dense(dims[-1], name=f"dense{len(dims)}"))
+    layers.append(keras.layers.Dense(dims[-1], name=f"dense{len(dims)}", dtype=dtype))
     return keras.Sequential(layers, name="projection_head")
