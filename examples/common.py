@@ -29,8 +29,9 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
     list takes several values), then `--data-dir` (`data_help` says what
     it holds), `--preset` when `preset`, `--output` and `--overwrite`;
     `extra(parser)` may add more. The flags named in
-    `files` are files to write: one that exists is refused here, before any
-    work, unless `--overwrite`.
+    `files` are files to write (folders for names ending in `_dir`): one
+    that exists is refused here, before any work, unless `--overwrite`, and
+    so is one that cannot be written (`workflows.check_output`).
     """
     title = doc.strip().splitlines()[0].removeprefix("Title: ")
     parser = argparse.ArgumentParser(description=title, formatter_class=cli.HelpFormatter)
@@ -54,8 +55,10 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
     args = parser.parse_args()
     for name in files:
         try:
-            workflows.check_output(getattr(args, name), args.overwrite)
-        except FileExistsError as error:
+            workflows.check_output(
+                getattr(args, name), args.overwrite, folder=name.endswith("_dir")
+            )
+        except OSError as error:
             parser.error(str(error))
     keras.utils.set_random_seed(args.seed)
     return args

@@ -8,8 +8,16 @@
 Every command reads the built-in synthetic shapes unless given `--data-dir`
 (a folder holding `shapenet260/` for pre-training, `modelnet10_ply_hdf5_2048/`
 for evaluation), prints what it does with Keras progress bars, and with
-`--output` also writes its results as JSON. Bad input (a missing file, NaN
-coordinates, an unknown preset) ends with a one-line error and exit status 1.
+`--output` also writes its results as JSON. `python -m keras_ttp` is the
+same command.
+
+Every file and folder a command writes (`--output`, the preset and
+checkpoint folders, the embeddings and their `*_labels.npy`) is checked
+before any work: it must be writable, of the right kind (file or folder),
+and not replace an existing one without `--overwrite`. Counts must be
+positive. Bad input (a missing file, NaN coordinates, an unknown preset, an
+output that cannot be written) ends with a one-line error and exit status 1;
+a bad flag value with argparse's usage error and exit status 2.
 
 What the commands share with the example scripts and the tools (data,
 backbones, pre-training, few-shot tables, results files) is in
@@ -17,14 +25,25 @@ backbones, pre-training, few-shot tables, results files) is in
 """
 
 import argparse
+import os
 import sys
 
+import keras
 import numpy as np
 
 from keras_ttp import evaluation
 from keras_ttp import workflows
 from keras_ttp.presets import registry
 from keras_ttp.version import __version__
+
+# How long `announce_compiling` says a first step takes: from the first
+# step of `keras-ttp pretrain`'s defaults and the first batch of its
+# embedding, against the later ones, on tensorflow and jax on a 2-core CPU
+# (the commit that added this message gives the figures).
+COMPILE_TIME = {
+    "training": "tens of seconds to a few minutes on a CPU",
+    "embedding": "a few seconds",
+}
 
 # === Arguments ===
 
@@ -33,7 +52,7 @@ def add_output_args(parser):
     parser.add_argument("--output", help="also write the results as JSON to this file")
     parser.add_argument(
         "--overwrite", action="store_true",
-        help="replace an existing --output file (or preset / embeddings)",
+        help="replace an existing --output file (or preset, embeddings and labels)",
     )  # fmt: skip
 
 
@@ -51,7 +70,6 @@ def presets_command(args):
 
 
 def pretrain_command(args):
-    workflows.check_output(args.preset_dir, args.overwrite)
     points, data = workflows.load_pretraining_points(
         args.data_dir, args.num_per_class, seed=args.seed
     )
@@ -61,6 +79,7 @@ def pretrain_command(args):
         key: getattr(args, key)
         for key in ("backbone", "embedding_dim", "epochs", "batch_size", "num_points", "seed")
     }
+    announce_compiling("training")
     summary = workflows.pretrain_backbone(
         backbone, points, args.epochs, args.batch_size, args.num_points,
         args.checkpoint_dir, args.seed,
@@ -83,8 +102,10 @@ def evaluate_command(args):
     )
     print(f"Evaluating {args.preset}{' (random init)' * args.random_init} on {data}")
     n = args.num_points
+    points = [workflows.first_points(split.points, n, "--num-points") for split in (train, test)]
+    announce_compiling("embedding")
     features = evaluation.extract_embeddings(  # both splits in one pass
-        backbone, np.concatenate([train.points[:, :n], test.points[:, :n]])
+        backbone, np.concatenate(points)
     )
     train_features, test_features = features[: len(train)], features[len(train) :]
     results = {"data": data}
@@ -103,7 +124,7 @@ def evaluate_command(args):
 
 
 def embed_command(args):
-    workflows.check_output(args.embeddings, args.overwrite)
+    embeddings_file, labels_file = embed_files(args)
     labels = None
     if args.points:
         points, source = workflows.load_points_file(args.points, args.h5_key), args.points
@@ -114,18 +135,68 @@ def embed_command(args):
         data = train if args.split == "train" else test
         points, labels = data.points, data.labels
         source = f"{source}, {args.split} split"
-    if args.num_points:
-        points = points[:, : args.num_points]
+    points = workflows.first_points(points, args.num_points, "--num-points")
     backbone = workflows.make_backbone(preset=args.preset, pretrained=not args.random_init)
+    announce_compiling("embedding")
     features = evaluation.extract_embeddings(backbone, points, args.batch_size)
-    np.save(workflows.make_parent(args.embeddings), features)
+    np.save(workflows.make_parent(embeddings_file), features)
     print(f"Embedded {len(points)} clouds of {points.shape[1]} points from {source}: "
-          f"{features.shape} saved to {args.embeddings}")
+          f"{features.shape} saved to {embeddings_file}")
     results = {"source": source, "shape": list(features.shape)}
     if labels is not None:
-        results["labels"] = args.embeddings.removesuffix(".npy") + "_labels.npy"
-        np.save(results["labels"], labels)
+        results["labels"] = labels_file
+        np.save(labels_file, labels)
     return results
+
+
+def embed_files(args):
+    """`(embeddings, labels)`: the files `embed` writes. `np.save` adds
+    `.npy` to a name without it; the labels of a split (no `--points`) go
+    next to the embeddings as `*_labels.npy`, else `labels` is `None`."""
+    embeddings = args.embeddings
+    if not embeddings.endswith((".npy", os.sep)) and not os.path.isdir(embeddings):
+        embeddings += ".npy"  # a folder stays, for `check_outputs` to refuse
+    labels = None if args.points else embeddings.removesuffix(".npy") + "_labels.npy"
+    return embeddings, labels
+
+
+# === Before the work ===
+
+
+def output_paths(args):
+    """`[(path, folder, resumed), ...]`: every file and folder the command
+    writes (`folder`: a folder; `resumed`: one a rerun continues from,
+    never refused for existing); `None` paths are outputs not asked for."""
+    paths = [(args.output, False, False)]
+    if args.command == "pretrain":
+        paths += [(args.preset_dir, True, False), (args.checkpoint_dir, True, True)]
+    if args.command == "embed":
+        paths += [(path, False, False) for path in embed_files(args)]
+    return [entry for entry in paths if entry[0]]
+
+
+def check_outputs(args):
+    """Raises an `OSError` naming the path unless every output of the
+    command can be written (`workflows.check_output`), a `ValueError` if
+    two outputs share a path; run before any work."""
+    paths = output_paths(args)
+    where = [os.path.abspath(path) for path, _, _ in paths]
+    for path, folder, resumed in paths:
+        if where.count(os.path.abspath(path)) > 1:
+            raise ValueError(f"{path} is given for two outputs: give each its own path")
+        workflows.check_output(path, args.overwrite or resumed, folder)
+
+
+def announce_compiling(what):
+    """Prints, on the backends whose first step compiles (tensorflow: a
+    traced function, with XLA for training; jax: `jax.jit`), one line
+    saying so and roughly how long it takes, so that a silent first step
+    is not taken for a hang. `what`: a key of `COMPILE_TIME`."""
+    if keras.backend.backend() in ("tensorflow", "jax"):
+        print(
+            f"The first {what} step compiles and may take {COMPILE_TIME[what]}; "
+            "the later steps are faster.", flush=True,
+        )  # fmt: skip
 
 
 # === Parser ===
@@ -140,16 +211,40 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def number(parse, accepts, wanted):
+    """An argparse `type`: `parse(text)`, refused unless `accepts(value)`,
+    with a message argparse prefixes with the flag's name."""
+
+    def convert(text):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if value is None or not accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    convert.__name__ = wanted
+    return convert
+
+
+positive_int = number(int, lambda value: value >= 1, "a positive integer")
+non_negative_int = number(int, lambda value: value >= 0, "a non-negative integer")
+positive_float = number(float, lambda value: value > 0, "a positive number")
+
+
 def add_data_args(parser, what):
     parser.add_argument(
         "--data-dir",
         help=f"folder holding {what} (default: the built-in synthetic shapes)",
     )
     parser.add_argument(
-        "--num-per-class", type=int, default=40,
+        "--num-per-class", type=positive_int, default=40,
         help="synthetic shapes per class (and split)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of data and training")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of data and training"
+    )
 
 
 def add_preset_args(parser):
@@ -192,14 +287,15 @@ def build_parser():
         "--backbone", choices=sorted(workflows.BACKBONES), default="pointnet", help="the encoder"
     )
     command.add_argument(
-        "--embedding-dim", type=int, default=1024, help="width of the global feature"
+        "--embedding-dim", type=positive_int, default=1024, help="width of the global feature"
     )
     add_data_args(command, "shapenet260/")
-    command.add_argument("--epochs", type=int, default=5, help="the paper: 800")
-    command.add_argument("--batch-size", type=int, default=32, help="shapes per batch")
+    command.add_argument("--epochs", type=positive_int, default=5, help="the paper: 800")
+    command.add_argument("--batch-size", type=positive_int, default=32, help="shapes per batch")
     command.add_argument(
-        "--num-points", type=int, default=1024, help="points per shape, drawn anew every epoch"
-    )
+        "--num-points", type=positive_int, default=1024,
+        help="points per shape, drawn anew every epoch",
+    )  # fmt: skip
     command.add_argument(
         "--checkpoint-dir", help="back up every epoch here; a rerun resumes from it"
     )
@@ -215,15 +311,19 @@ def build_parser():
         help="linear SVM (train -> test split) and/or few-shot (test split)",
     )  # fmt: skip
     command.add_argument(
-        "--num-points", type=int, default=1024, help="the first N points of each shape"
+        "--num-points", type=positive_int, default=1024, help="the first N points of each shape"
     )
-    command.add_argument("--svm-c", type=float, default=0.1, help="C of the linear SVMs")
-    command.add_argument("--ways", type=int, nargs="+", default=[5, 10], help="N of N-way")
-    command.add_argument("--shots", type=int, nargs="+", default=[10, 20], help="K of K-shot")
+    command.add_argument("--svm-c", type=positive_float, default=0.1, help="C of the linear SVMs")
+    command.add_argument("--ways", type=positive_int, nargs="+", default=[5, 10], help="N of N-way")
     command.add_argument(
-        "--queries", type=int, default=20, help="query shapes per class and episode"
+        "--shots", type=positive_int, nargs="+", default=[10, 20], help="K of K-shot"
     )
-    command.add_argument("--episodes", type=int, default=30, help="seeded episodes per N, K")
+    command.add_argument(
+        "--queries", type=positive_int, default=20, help="query shapes per class and episode"
+    )
+    command.add_argument(
+        "--episodes", type=positive_int, default=30, help="seeded episodes per N, K"
+    )
 
     command = add_command(
         commands, embed_command, "global features of point clouds, saved as .npy"
@@ -242,9 +342,9 @@ def build_parser():
         "--split", choices=["train", "test"], default="test", help="the split to embed"
     )
     command.add_argument(
-        "--num-points", type=int, help="keep the first N points of each cloud"
+        "--num-points", type=positive_int, help="keep the first N points of each cloud"
     )
-    command.add_argument("--batch-size", type=int, default=32, help="clouds per batch")
+    command.add_argument("--batch-size", type=positive_int, default=32, help="clouds per batch")
     return parser
 
 
@@ -253,14 +353,14 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        workflows.check_output(args.output, args.overwrite)
+        check_outputs(args)
         results = args.run(args)
+        if args.output:
+            skip = ("run", "output", "overwrite")
+            arguments = {k: v for k, v in vars(args).items() if k not in skip}
+            workflows.write_json(args.output, {**arguments, **workflows.run_info(), **results})
     except (ValueError, OSError) as error:
         parser.exit(1, f"keras-ttp {args.command}: error: {error}\n")
-    if args.output:
-        skip = ("run", "output", "overwrite")
-        arguments = {k: v for k, v in vars(args).items() if k not in skip}
-        workflows.write_json(args.output, {**arguments, **workflows.run_info(), **results})
     return 0
 
 

@@ -4,16 +4,18 @@ tables and results files.
 
 - Data: `load_classification_data` (synthetic shapes or ModelNet10),
   `load_pretraining_points` (synthetic shapes or ShapeNet-260),
-  `load_points_file` (a `.npy` / `.h5` file of clouds), `subfolder`.
+  `load_points_file` (a `.npy` / `.h5` file of clouds), `first_points`,
+  `subfolder`.
 - Models: `BACKBONES`, `make_backbone`, `pretrain_backbone` (ToThePoint,
   resumable).
 - Evaluation: `few_shot_table`.
-- Results: `check_output` (run before the work), `write_json`,
-  `make_parent`, `run_info`.
+- Results: `check_output` (run before the work), `check_writable`,
+  `write_json`, `make_parent`, `run_info`.
 """
 
 import json
 import os
+import tempfile
 import time
 
 import keras
@@ -89,6 +91,19 @@ def load_points_file(path, key="data"):
         raise ValueError(f"{path}: expected a .npy or .h5 file of point clouds")
     points = check_points(points, path)
     return points[None] if points.ndim == 2 else points
+
+
+def first_points(points, num_points, name="num_points"):
+    """The first `num_points` points of each cloud of `points` `(S, N, 3)`
+    (all of them when `None`); a `ValueError` naming `name` if the clouds
+    hold fewer."""
+    if num_points is None:
+        return points
+    if num_points > points.shape[1]:
+        raise ValueError(
+            f"{name} {num_points}: the clouds hold only {points.shape[1]} points each"
+        )
+    return points[:, :num_points]
 
 
 # === Models ===
@@ -172,13 +187,49 @@ def few_shot_table(features, labels, ways, shots, queries=20, episodes=30, seed=
 # === Results ===
 
 
-def check_output(path, overwrite=False):
-    """Raises `FileExistsError` if `path` exists (an empty folder aside) and
-    `overwrite` is off; run before the work, so a long run never ends unable
-    to save."""
-    empty_dir = os.path.isdir(path or "") and not os.listdir(path)
-    if path and os.path.exists(path) and not empty_dir and not overwrite:
+def check_output(path, overwrite=False, folder=False):
+    """Checks, before the work, that the file `path` (with `folder`, the
+    folder) can be written, so a long run never ends unable to save its
+    results. `None` passes. Raises an `OSError` naming `path`:
+
+    - `FileExistsError` if it exists (an empty folder aside) and
+      `overwrite` is off;
+    - `IsADirectoryError` if it is (or ends like) a folder where a file is
+      expected,
+      `NotADirectoryError` if it is a file where a folder is expected or a
+      file stands where one of its parent folders would be created;
+    - `PermissionError` if the folder it would be written in (or the
+      nearest existing parent of that folder) cannot be written.
+    """
+    if not path:
+        return
+    if (os.path.isdir(path) or path.endswith(os.sep)) and not folder:
+        raise IsADirectoryError(f"{path} is a folder: give the name of a file to write")
+    if os.path.exists(path) and not os.path.isdir(path) and folder:
+        raise NotADirectoryError(f"{path} is a file: give the name of a folder to write")
+    empty_dir = os.path.isdir(path) and not os.listdir(path)
+    if os.path.exists(path) and not empty_dir and not overwrite:
         raise FileExistsError(f"{path} already exists: pass --overwrite to replace it")
+    if os.path.isfile(path) and not os.access(path, os.W_OK):
+        raise PermissionError(f"{path} is read-only: it cannot be replaced")
+    check_writable(path if folder else os.path.dirname(path) or ".", path)
+
+
+def check_writable(folder, path):
+    """Raises an `OSError` naming `path` unless `folder` exists and can be
+    written in, or can be created (its nearest existing parent is a folder
+    that can be written in). Writes and removes a temporary file to know."""
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise NotADirectoryError(f"{path}: {existing} is a file, not a folder to write in")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise PermissionError(f"{path}: cannot write in {existing} ({reason})") from None
 
 
 def write_json(path, results):
