@@ -1,7 +1,8 @@
 """What the example scripts share: their flags, backbones and results.
 
 Data loading, pre-training, few-shot tables and results files come from
-`keras_ttp.cli`, the `keras-ttp` command line, which uses them too.
+`keras_ttp.workflows`, which the `keras-ttp` command line uses too; the
+help format and the `--output` / `--overwrite` flags from `keras_ttp.cli`.
 """
 
 import argparse
@@ -11,6 +12,7 @@ import numpy as np
 from sklearn import model_selection
 
 from keras_ttp import cli
+from keras_ttp import workflows
 
 PRESET_HELP = (
     "start from this preset (a folder, e.g. written by examples/pretrain.py "
@@ -27,8 +29,9 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
     list takes several values), then `--data-dir` (`data_help` says what
     it holds), `--preset` when `preset`, `--output` and `--overwrite`;
     `extra(parser)` may add more. The flags named in
-    `files` are files to write: one that exists is refused here, before any
-    work, unless `--overwrite`.
+    `files` are files to write (folders for names ending in `_dir`): one
+    that exists is refused here, before any work, unless `--overwrite`, and
+    so is one that cannot be written (`workflows.check_output`).
     """
     title = doc.strip().splitlines()[0].removeprefix("Title: ")
     parser = argparse.ArgumentParser(description=title, formatter_class=cli.HelpFormatter)
@@ -40,7 +43,7 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
             type=type(value[0] if many else value),
             nargs="+" if many else None,
             default=value,
-            choices=sorted(cli.BACKBONES) if name == "backbone" else None,
+            choices=sorted(workflows.BACKBONES) if name == "backbone" else None,
             help="default: %(default)s",
         )
     parser.add_argument("--data-dir", help=data_help)
@@ -52,8 +55,10 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
     args = parser.parse_args()
     for name in files:
         try:
-            cli.check_output(getattr(args, name), args.overwrite)
-        except FileExistsError as error:
+            workflows.check_output(
+                getattr(args, name), args.overwrite, folder=name.endswith("_dir")
+            )
+        except OSError as error:
             parser.error(str(error))
     keras.utils.set_random_seed(args.seed)
     return args
@@ -62,9 +67,9 @@ def parse_args(doc, settings, data_help, preset=True, extra=None, files=("output
 def classification_setup(doc, settings, **kwargs):
     """`parse_args` for the examples on labelled shapes, then their data:
     `(args, train, test, description)`, the synthetic shapes or, with
-    `--data-dir`, ModelNet10 (see `keras_ttp.cli.load_classification_data`)."""
+    `--data-dir`, ModelNet10 (see `keras_ttp.workflows.load_classification_data`)."""
     args = parse_args(doc, settings, "folder with modelnet10_ply_hdf5_2048/", **kwargs)
-    train, test, data = cli.load_classification_data(
+    train, test, data = workflows.load_classification_data(
         args.data_dir, args.num_per_class, seed=args.seed
     )
     return args, train, test, data
@@ -75,11 +80,11 @@ def backbones(args):
     time: `random_init` always, and `preset` (its pre-trained weights)
     when `--preset` is given. With a preset, `random_init` is the preset's
     architecture freshly initialised."""
-    yield "random_init", cli.make_backbone(
+    yield "random_init", workflows.make_backbone(
         args.backbone, args.embedding_dim, args.preset, pretrained=False
     )
     if args.preset:
-        yield "preset", cli.make_backbone(preset=args.preset)
+        yield "preset", workflows.make_backbone(preset=args.preset)
 
 
 def finish(args, settings, data, results):
@@ -89,11 +94,11 @@ def finish(args, settings, data, results):
         "data": data,
         "preset": getattr(args, "preset", None),
         "settings": {name: getattr(args, name) for name in settings},
-        **cli.run_info(),
+        **workflows.run_info(),
         **results,
     }
     if args.output:
-        cli.write_json(args.output, results)
+        workflows.write_json(args.output, results)
     return results
 
 

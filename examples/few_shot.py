@@ -24,7 +24,7 @@ ModelNet10, 1024 points per shape.
 """
 
 import keras_ttp
-from keras_ttp import cli
+from keras_ttp import workflows
 
 import common  # examples/common.py
 
@@ -63,7 +63,7 @@ def main():
         features = keras_ttp.evaluation.extract_embeddings(
             backbone, pool.points[:, : args.num_points], args.batch_size
         )
-        results[name] = cli.few_shot_table(
+        results[name] = workflows.few_shot_table(
             features, pool.labels, args.ways, args.shots, args.queries,
             args.episodes, args.seed, args.svm_c,
         )  # fmt: skip

@@ -24,7 +24,7 @@ encoder as a preset, which the other examples take with `--preset`.
 """
 
 import keras_ttp
-from keras_ttp import cli
+from keras_ttp import workflows
 
 import common  # examples/common.py
 
@@ -67,21 +67,21 @@ def main():
         __doc__, SETTINGS, "folder with shapenet260/ and modelnet10_ply_hdf5_2048/",
         preset=False, extra=extra_flags, files=("output", "preset_dir"),
     )  # fmt: skip
-    pretrain_points, pretrain_data = cli.load_pretraining_points(
+    pretrain_points, pretrain_data = workflows.load_pretraining_points(
         args.data_dir, args.num_per_class, seed=args.seed
     )
-    train, test, eval_data = cli.load_classification_data(
+    train, test, eval_data = workflows.load_classification_data(
         args.data_dir, args.num_per_class, seed=args.seed
     )
     print(f"Pre-training on {pretrain_data} ({len(pretrain_points)} clouds); "
           f"linear SVM on {eval_data}")
 
-    backbone = cli.make_backbone(args.backbone, args.embedding_dim)
+    backbone = workflows.make_backbone(args.backbone, args.embedding_dim)
     random_init = svm_accuracy(backbone, train, test, args)
     print(f"Linear SVM, random initialisation: {random_init:.2f} %")
 
-    # ToThePoint + PointCloudDataset + fit, in keras_ttp.cli.pretrain_backbone.
-    summary = cli.pretrain_backbone(
+    # ToThePoint + PointCloudDataset + fit, in keras_ttp.workflows.pretrain_backbone.
+    summary = workflows.pretrain_backbone(
         backbone, pretrain_points, args.epochs, args.batch_size, args.num_points,
         args.checkpoint_dir, args.seed,
     )  # fmt: skip

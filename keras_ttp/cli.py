@@ -8,219 +8,52 @@
 Every command reads the built-in synthetic shapes unless given `--data-dir`
 (a folder holding `shapenet260/` for pre-training, `modelnet10_ply_hdf5_2048/`
 for evaluation), prints what it does with Keras progress bars, and with
-`--output` also writes its results as JSON. Bad input (a missing file, NaN
-coordinates, an unknown preset) ends with a one-line error and exit status 1.
+`--output` also writes its results as JSON. `python -m keras_ttp` is the
+same command.
 
-The helpers below (data, backbones, pre-training, few-shot tables, results
-files) are shared with the example scripts in `examples/`.
+Every file and folder a command writes (`--output`, the preset and
+checkpoint folders, the embeddings and their `*_labels.npy`) is checked
+before any work: it must be writable, of the right kind (file or folder),
+and not replace an existing one without `--overwrite`. Counts must be
+positive. Bad input (a missing file, NaN coordinates, an unknown preset, an
+output that cannot be written) ends with a one-line error and exit status 1;
+a bad flag value with argparse's usage error and exit status 2.
+
+What the commands share with the example scripts and the tools (data,
+backbones, pre-training, few-shot tables, results files) is in
+`keras_ttp.workflows`; this module parses the arguments and prints.
 """
 
 import argparse
-import json
 import os
 import sys
-import time
 
 import keras
 import numpy as np
 
-from keras_ttp import datasets
 from keras_ttp import evaluation
-from keras_ttp import models
-from keras_ttp.datasets.hdf5 import read_h5
-from keras_ttp.datasets.validation import check_points
-from keras_ttp.datasets.validation import read_npy
+from keras_ttp import workflows
 from keras_ttp.presets import registry
-from keras_ttp.utils import EpochSeeds
 from keras_ttp.version import __version__
 
-BACKBONES = {"pointnet": models.PointNet, "dgcnn": models.DGCNN}
-SYNTHETIC = "synthetic shapes (built-in, not real objects)"
+# How long `announce_compiling` says a first step takes: from the first
+# step of `keras-ttp pretrain`'s defaults and the first batch of its
+# embedding, against the later ones, on tensorflow and jax on a 2-core CPU
+# (the commit that added this message gives the figures).
+COMPILE_TIME = {
+    "training": "tens of seconds to a few minutes on a CPU",
+    "embedding": "a few seconds",
+}
 
-
-# === Data ===
-
-
-def subfolder(data_dir, name):
-    """`data_dir/name` when it exists, else `data_dir` itself (the data
-    set's own folder was given); the readers check what they find."""
-    if not os.path.isdir(data_dir):
-        raise FileNotFoundError(f"data directory not found: {data_dir}")
-    path = os.path.join(data_dir, name)
-    return path if os.path.isdir(path) else data_dir
-
-
-def load_classification_data(data_dir=None, num_per_class=40, num_points=2048, seed=0):
-    """`(train, test, description)`: two `PointCloudData`.
-
-    Without `data_dir`, synthetic shapes (`num_per_class` per class in each
-    split, `num_points` points, train from `seed`, test from `seed + 1`);
-    with it, ModelNet10 from `data_dir/modelnet10_ply_hdf5_2048` (or
-    `data_dir` itself), its official train and test splits.
-    """
-    if data_dir is None:
-        make = datasets.make_synthetic_shapes
-        train = make(num_per_class=num_per_class, num_points=num_points, seed=seed)
-        test = make(num_per_class=num_per_class, num_points=num_points, seed=seed + 1)
-        return train, test, SYNTHETIC
-    folder = subfolder(data_dir, "modelnet10_ply_hdf5_2048")
-    train = datasets.load_modelnet_h5(folder, split="train")
-    test = datasets.load_modelnet_h5(folder, split="test")
-    description = f"ModelNet10 h5 from {folder} ({len(train)} train / {len(test)} test shapes)"
-    return train, test, description
-
-
-def load_pretraining_points(data_dir=None, num_per_class=40, num_points=2048, seed=0):
-    """`(points, description)`: the synthetic training shapes of
-    `load_classification_data`, or ShapeNet-260 from `data_dir/shapenet260`
-    (or `data_dir` itself)."""
-    if data_dir is None:
-        data = datasets.make_synthetic_shapes(num_per_class, num_points, seed)
-        return data.points, SYNTHETIC
-    folder = subfolder(data_dir, "shapenet260")
-    data = datasets.load_shapenet_ply(folder)
-    return data.points, f"ShapeNet-260 from {folder} ({len(data)} shapes)"
-
-
-def load_points_file(path, key="data"):
-    """Point clouds `(S, N, 3)` float32 from a `.npy` file or dataset `key`
-    of an `.h5` file; one cloud `(N, 3)` gets a leading axis. Raises a
-    `FileNotFoundError` or `ValueError` naming the file and the problem
-    (NaN coordinates included)."""
-    if path.endswith(".npy"):
-        points = read_npy(path)
-    elif path.endswith((".h5", ".hdf5")):
-        points = read_h5(path, [key])[key]
-    else:
-        raise ValueError(f"{path}: expected a .npy or .h5 file of point clouds")
-    points = check_points(points, path)
-    return points[None] if points.ndim == 2 else points
-
-
-# === Models ===
-
-
-def make_backbone(name="pointnet", embedding_dim=1024, preset=None, pretrained=True):
-    """A fresh `name` backbone of width `embedding_dim`, or, with `preset`,
-    the preset's backbone: its weights when `pretrained`, else the same
-    architecture freshly initialised (the random-init baseline)."""
-    if preset is not None:
-        return models.Backbone.from_preset(preset, load_weights=pretrained)
-    return BACKBONES[name](embedding_dim=embedding_dim)
-
-
-def pretrain_backbone(
-    backbone, points, epochs, batch_size=32, num_points=1024, checkpoint_dir=None,
-    seed=0, verbose="auto", callbacks=(), **pretrainer_kwargs,
-):  # fmt: skip
-    """Pre-trains `backbone` in place with ToThePoint on `points` `(S, N, 3)`.
-
-    Every epoch draws a fresh subset of `num_points` points per shape and
-    drops the last incomplete batch, as the authors do. With
-    `checkpoint_dir`, Keras's `BackupAndRestore` saves every epoch there and
-    a run started again with the same arguments continues where the last
-    one stopped; `EpochSeeds` makes every random draw a function of
-    `(seed, epoch)`, so the resumed run ends where an uninterrupted one
-    would. `callbacks` are added to those of `fit`; `pretrainer_kwargs` go
-    to `ToThePoint` (e.g. the ablations `recycling=False` or `branches=1`).
-
-    Returns a summary dict: `epochs`, `minutes` and the last value of every
-    logged loss term.
-    """
-    pretrainer = models.ToThePoint(backbone, seed=seed, **pretrainer_kwargs)
-    pretrainer.compile()
-    pretrainer.build((None, num_points, 3))  # BackupAndRestore needs it built
-    dataset = datasets.PointCloudDataset(
-        points, batch_size=batch_size, num_points=num_points, shuffle=True,
-        drop_last=True, seed=seed,
-    )  # fmt: skip
-    callbacks = [EpochSeeds(seed, dataset), *callbacks]
-    if checkpoint_dir:
-        callbacks.insert(0, keras.callbacks.BackupAndRestore(checkpoint_dir))
-    start = time.time()
-    history = pretrainer.fit(
-        dataset, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=verbose
-    )
-    summary = {"epochs": epochs, "minutes": (time.time() - start) / 60}
-    summary.update({name: values[-1] for name, values in history.history.items()})
-    return summary
-
-
-# === Evaluation ===
-
-
-def few_shot_table(features, labels, ways, shots, queries=20, episodes=30, seed=0, C=0.1):
-    """Few-shot accuracy (%) of frozen `features` for every N-way K-shot
-    pair of `ways` x `shots` (`keras_ttp.evaluation.few_shot_accuracy`, the
-    same seeded episodes for every backbone). A pair the data cannot hold
-    (too few classes, or shapes per class) is reported, not run.
-
-    Returns `{"5-way 10-shot": {"mean": ..., "std": ...}, ...}`, with
-    `{"skipped": reason}` for the pairs not run.
-    """
-    table = {}
-    for n_way in ways:
-        for k_shot in shots:
-            name = f"{n_way}-way {k_shot}-shot"
-            try:
-                result = evaluation.few_shot_accuracy(
-                    features, labels, n_way, k_shot, queries, episodes, seed, C
-                )
-            except ValueError as error:
-                table[name] = {"skipped": str(error)}
-                print(f"{name}: skipped: {error}")
-                continue
-            table[name] = {"mean": result["mean"], "std": result["std"]}
-            print(f"{name}: {result['mean']:.1f} +- {result['std']:.1f} % ({episodes} episodes)")
-    return table
-
-
-# === Results ===
+# === Arguments ===
 
 
 def add_output_args(parser):
     parser.add_argument("--output", help="also write the results as JSON to this file")
     parser.add_argument(
         "--overwrite", action="store_true",
-        help="replace an existing --output file (or preset / embeddings)",
+        help="replace an existing --output file (or preset, embeddings and labels)",
     )  # fmt: skip
-
-
-def check_output(path, overwrite=False):
-    """Raises `FileExistsError` if `path` exists (an empty folder aside) and
-    `overwrite` is off; run before the work, so a long run never ends unable
-    to save."""
-    empty_dir = os.path.isdir(path or "") and not os.listdir(path)
-    if path and os.path.exists(path) and not empty_dir and not overwrite:
-        raise FileExistsError(f"{path} already exists: pass --overwrite to replace it")
-
-
-def write_json(path, results):
-    """Writes `results` (numpy values allowed) as indented JSON."""
-    with open(make_parent(path), "w", encoding="utf-8") as file:
-        json.dump(results, file, indent=2, default=to_builtin)
-        file.write("\n")
-    print(f"Results written to {path}")
-
-
-def make_parent(path):
-    """Creates the folder of the file `path` if needed; returns `path`."""
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    return path
-
-
-def to_builtin(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def run_info():
-    """Where results came from: the Keras backend and keras-ttp version."""
-    return {"backend": keras.backend.backend(), "keras_ttp_version": __version__}
 
 
 # === Commands ===
@@ -237,17 +70,17 @@ def presets_command(args):
 
 
 def pretrain_command(args):
-    check_output(args.preset_dir, args.overwrite)
-    points, data = load_pretraining_points(
+    points, data = workflows.load_pretraining_points(
         args.data_dir, args.num_per_class, seed=args.seed
     )
     print(f"Pre-training a {args.backbone} on {data}")
-    backbone = make_backbone(args.backbone, args.embedding_dim)
+    backbone = workflows.make_backbone(args.backbone, args.embedding_dim)
     settings = {
         key: getattr(args, key)
         for key in ("backbone", "embedding_dim", "epochs", "batch_size", "num_points", "seed")
     }
-    summary = pretrain_backbone(
+    announce_compiling("training")
+    summary = workflows.pretrain_backbone(
         backbone, points, args.epochs, args.batch_size, args.num_points,
         args.checkpoint_dir, args.seed,
     )  # fmt: skip
@@ -263,14 +96,16 @@ def pretrain_command(args):
 
 
 def evaluate_command(args):
-    backbone = make_backbone(preset=args.preset, pretrained=not args.random_init)
-    train, test, data = load_classification_data(
+    backbone = workflows.make_backbone(preset=args.preset, pretrained=not args.random_init)
+    train, test, data = workflows.load_classification_data(
         args.data_dir, args.num_per_class, seed=args.seed
     )
     print(f"Evaluating {args.preset}{' (random init)' * args.random_init} on {data}")
     n = args.num_points
+    points = [workflows.first_points(split.points, n, "--num-points") for split in (train, test)]
+    announce_compiling("embedding")
     features = evaluation.extract_embeddings(  # both splits in one pass
-        backbone, np.concatenate([train.points[:, :n], test.points[:, :n]])
+        backbone, np.concatenate(points)
     )
     train_features, test_features = features[: len(train)], features[len(train) :]
     results = {"data": data}
@@ -281,7 +116,7 @@ def evaluate_command(args):
         print(f"Linear SVM (C={args.svm_c}): {accuracy:.2f} % test accuracy")
         results["linear_svm"] = {"accuracy": accuracy, "C": args.svm_c}
     if "few-shot" in args.protocol:
-        results["few_shot"] = few_shot_table(
+        results["few_shot"] = workflows.few_shot_table(
             test_features, test.labels, args.ways, args.shots, args.queries,
             args.episodes, args.seed, args.svm_c,
         )  # fmt: skip
@@ -289,29 +124,79 @@ def evaluate_command(args):
 
 
 def embed_command(args):
-    check_output(args.embeddings, args.overwrite)
+    embeddings_file, labels_file = embed_files(args)
     labels = None
     if args.points:
-        points, source = load_points_file(args.points, args.h5_key), args.points
+        points, source = workflows.load_points_file(args.points, args.h5_key), args.points
     else:
-        train, test, source = load_classification_data(
+        train, test, source = workflows.load_classification_data(
             args.data_dir, args.num_per_class, seed=args.seed
         )
         data = train if args.split == "train" else test
         points, labels = data.points, data.labels
         source = f"{source}, {args.split} split"
-    if args.num_points:
-        points = points[:, : args.num_points]
-    backbone = make_backbone(preset=args.preset, pretrained=not args.random_init)
+    points = workflows.first_points(points, args.num_points, "--num-points")
+    backbone = workflows.make_backbone(preset=args.preset, pretrained=not args.random_init)
+    announce_compiling("embedding")
     features = evaluation.extract_embeddings(backbone, points, args.batch_size)
-    np.save(make_parent(args.embeddings), features)
+    np.save(workflows.make_parent(embeddings_file), features)
     print(f"Embedded {len(points)} clouds of {points.shape[1]} points from {source}: "
-          f"{features.shape} saved to {args.embeddings}")
+          f"{features.shape} saved to {embeddings_file}")
     results = {"source": source, "shape": list(features.shape)}
     if labels is not None:
-        results["labels"] = args.embeddings.removesuffix(".npy") + "_labels.npy"
-        np.save(results["labels"], labels)
+        results["labels"] = labels_file
+        np.save(labels_file, labels)
     return results
+
+
+def embed_files(args):
+    """`(embeddings, labels)`: the files `embed` writes. `np.save` adds
+    `.npy` to a name without it; the labels of a split (no `--points`) go
+    next to the embeddings as `*_labels.npy`, else `labels` is `None`."""
+    embeddings = args.embeddings
+    if not embeddings.endswith((".npy", os.sep)) and not os.path.isdir(embeddings):
+        embeddings += ".npy"  # a folder stays, for `check_outputs` to refuse
+    labels = None if args.points else embeddings.removesuffix(".npy") + "_labels.npy"
+    return embeddings, labels
+
+
+# === Before the work ===
+
+
+def output_paths(args):
+    """`[(path, folder, resumed), ...]`: every file and folder the command
+    writes (`folder`: a folder; `resumed`: one a rerun continues from,
+    never refused for existing); `None` paths are outputs not asked for."""
+    paths = [(args.output, False, False)]
+    if args.command == "pretrain":
+        paths += [(args.preset_dir, True, False), (args.checkpoint_dir, True, True)]
+    if args.command == "embed":
+        paths += [(path, False, False) for path in embed_files(args)]
+    return [entry for entry in paths if entry[0]]
+
+
+def check_outputs(args):
+    """Raises an `OSError` naming the path unless every output of the
+    command can be written (`workflows.check_output`), a `ValueError` if
+    two outputs share a path; run before any work."""
+    paths = output_paths(args)
+    where = [os.path.abspath(path) for path, _, _ in paths]
+    for path, folder, resumed in paths:
+        if where.count(os.path.abspath(path)) > 1:
+            raise ValueError(f"{path} is given for two outputs: give each its own path")
+        workflows.check_output(path, args.overwrite or resumed, folder)
+
+
+def announce_compiling(what):
+    """Prints, on the backends whose first step compiles (tensorflow: a
+    traced function, with XLA for training; jax: `jax.jit`), one line
+    saying so and roughly how long it takes, so that a silent first step
+    is not taken for a hang. `what`: a key of `COMPILE_TIME`."""
+    if keras.backend.backend() in ("tensorflow", "jax"):
+        print(
+            f"The first {what} step compiles and may take {COMPILE_TIME[what]}; "
+            "the later steps are faster.", flush=True,
+        )  # fmt: skip
 
 
 # === Parser ===
@@ -326,16 +211,40 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def number(parse, accepts, wanted):
+    """An argparse `type`: `parse(text)`, refused unless `accepts(value)`,
+    with a message argparse prefixes with the flag's name."""
+
+    def convert(text):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if value is None or not accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    convert.__name__ = wanted
+    return convert
+
+
+positive_int = number(int, lambda value: value >= 1, "a positive integer")
+non_negative_int = number(int, lambda value: value >= 0, "a non-negative integer")
+positive_float = number(float, lambda value: value > 0, "a positive number")
+
+
 def add_data_args(parser, what):
     parser.add_argument(
         "--data-dir",
         help=f"folder holding {what} (default: the built-in synthetic shapes)",
     )
     parser.add_argument(
-        "--num-per-class", type=int, default=40,
+        "--num-per-class", type=positive_int, default=40,
         help="synthetic shapes per class (and split)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of data and training")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of data and training"
+    )
 
 
 def add_preset_args(parser):
@@ -375,17 +284,18 @@ def build_parser():
         "--preset-dir", required=True, help="where to save the pre-trained preset"
     )
     command.add_argument(
-        "--backbone", choices=sorted(BACKBONES), default="pointnet", help="the encoder"
+        "--backbone", choices=sorted(workflows.BACKBONES), default="pointnet", help="the encoder"
     )
     command.add_argument(
-        "--embedding-dim", type=int, default=1024, help="width of the global feature"
+        "--embedding-dim", type=positive_int, default=1024, help="width of the global feature"
     )
     add_data_args(command, "shapenet260/")
-    command.add_argument("--epochs", type=int, default=5, help="the paper: 800")
-    command.add_argument("--batch-size", type=int, default=32, help="shapes per batch")
+    command.add_argument("--epochs", type=positive_int, default=5, help="the paper: 800")
+    command.add_argument("--batch-size", type=positive_int, default=32, help="shapes per batch")
     command.add_argument(
-        "--num-points", type=int, default=1024, help="points per shape, drawn anew every epoch"
-    )
+        "--num-points", type=positive_int, default=1024,
+        help="points per shape, drawn anew every epoch",
+    )  # fmt: skip
     command.add_argument(
         "--checkpoint-dir", help="back up every epoch here; a rerun resumes from it"
     )
@@ -401,15 +311,19 @@ def build_parser():
         help="linear SVM (train -> test split) and/or few-shot (test split)",
     )  # fmt: skip
     command.add_argument(
-        "--num-points", type=int, default=1024, help="the first N points of each shape"
+        "--num-points", type=positive_int, default=1024, help="the first N points of each shape"
     )
-    command.add_argument("--svm-c", type=float, default=0.1, help="C of the linear SVMs")
-    command.add_argument("--ways", type=int, nargs="+", default=[5, 10], help="N of N-way")
-    command.add_argument("--shots", type=int, nargs="+", default=[10, 20], help="K of K-shot")
+    command.add_argument("--svm-c", type=positive_float, default=0.1, help="C of the linear SVMs")
+    command.add_argument("--ways", type=positive_int, nargs="+", default=[5, 10], help="N of N-way")
     command.add_argument(
-        "--queries", type=int, default=20, help="query shapes per class and episode"
+        "--shots", type=positive_int, nargs="+", default=[10, 20], help="K of K-shot"
     )
-    command.add_argument("--episodes", type=int, default=30, help="seeded episodes per N, K")
+    command.add_argument(
+        "--queries", type=positive_int, default=20, help="query shapes per class and episode"
+    )
+    command.add_argument(
+        "--episodes", type=positive_int, default=30, help="seeded episodes per N, K"
+    )
 
     command = add_command(
         commands, embed_command, "global features of point clouds, saved as .npy"
@@ -428,9 +342,9 @@ def build_parser():
         "--split", choices=["train", "test"], default="test", help="the split to embed"
     )
     command.add_argument(
-        "--num-points", type=int, help="keep the first N points of each cloud"
+        "--num-points", type=positive_int, help="keep the first N points of each cloud"
     )
-    command.add_argument("--batch-size", type=int, default=32, help="clouds per batch")
+    command.add_argument("--batch-size", type=positive_int, default=32, help="clouds per batch")
     return parser
 
 
@@ -439,14 +353,14 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        check_output(args.output, args.overwrite)
+        check_outputs(args)
         results = args.run(args)
+        if args.output:
+            skip = ("run", "output", "overwrite")
+            arguments = {k: v for k, v in vars(args).items() if k not in skip}
+            workflows.write_json(args.output, {**arguments, **workflows.run_info(), **results})
     except (ValueError, OSError) as error:
         parser.exit(1, f"keras-ttp {args.command}: error: {error}\n")
-    if args.output:
-        skip = ("run", "output", "overwrite")
-        arguments = {k: v for k, v in vars(args).items() if k not in skip}
-        write_json(args.output, {**arguments, **run_info(), **results})
     return 0
 
 

@@ -5,20 +5,25 @@ import contextlib
 import io
 import json
 import os
+import argparse
 import subprocess
 import sys
+from unittest import mock
 
 import h5py
 import keras
 import numpy as np
 
 from keras_ttp import cli
+from keras_ttp import workflows
 from keras_ttp.models import PointNet
 from keras_ttp.presets import list_presets
+from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
 from tests.test_case import random_points
 
 COMMANDS = ["presets", "pretrain", "evaluate", "embed"]
+COMPILES = {"tensorflow": True, "jax": True, "torch": False}[keras.backend.backend()]
 # Synthetic data, 6 classes x 3 shapes per split, 64 points, a small PointNet.
 TINY = ["--num-per-class", "3", "--num-points", "64"]
 
@@ -80,10 +85,12 @@ class CommandLineTest(TestCase):
 
     def test_pretrain_then_evaluate_and_embed(self):
         preset = self.path("pretrained")
-        results, _ = self.run_ok(
+        results, stdout = self.run_ok(
             "pretrain", "--preset-dir", preset, "--epochs", "1", "--batch-size", "6",
             "--embedding-dim", "32", "--checkpoint-dir", self.path("checkpoints"), *TINY,
         )  # fmt: skip
+        # Said once, before the first step, where that step compiles.
+        self.assertEqual(stdout.count("The first training step compiles"), int(COMPILES))
         self.assertTrue(np.isfinite(results["loss"]))
         self.assertIn("cross_branch_loss", results)
         self.assertIn("synthetic", results["data"])
@@ -101,11 +108,14 @@ class CommandLineTest(TestCase):
         self.assertTrue(0 <= few_shot["5-way 1-shot"]["mean"] <= 100)
         self.assertIn("skipped", few_shot["10-way 1-shot"])
         self.assertIn("Linear SVM", stdout)
+        self.assertEqual(stdout.count("The first embedding step compiles"), int(COMPILES))
 
-        embeddings = self.path("out/embeddings.npy")
-        results, _ = self.run_ok("embed", preset, "--embeddings", embeddings, *TINY)
+        embeddings = self.path("out/embeddings")  # np.save adds .npy
+        results, stdout = self.run_ok("embed", preset, "--embeddings", embeddings, *TINY)
         self.assertEqual(results["shape"], [18, 32])
-        self.assertEqual(np.load(embeddings).shape, (18, 32))
+        self.assertIn(f"saved to {embeddings}.npy", stdout)
+        self.assertEqual(np.load(embeddings + ".npy").shape, (18, 32))
+        self.assertEqual(results["labels"], embeddings + "_labels.npy")
         self.assertEqual(np.load(results["labels"]).shape, (18,))
 
     def test_embed_points_files(self):
@@ -159,6 +169,128 @@ class CommandLineTest(TestCase):
         # Usage errors are argparse's: exit status 2.
         self.assertEqual(run_cli("pretrain")[0], 2)
         self.assertEqual(run_cli("pretrain", "--backbone", "resnet", "--preset-dir", "x")[0], 2)
+
+    def assertRefusedBeforeWork(self, argv, message):
+        """`keras-ttp *argv` fails with `message` before any work: nothing
+        printed, no data loaded, no model made."""
+        failing = mock.Mock(side_effect=AssertionError("work started"))
+        with mock.patch.multiple(
+            workflows, load_pretraining_points=failing, load_classification_data=failing,
+            load_points_file=failing, make_backbone=failing,
+        ):  # fmt: skip
+            status, stdout, stderr = run_cli(*argv)
+        self.assertEqual(status, 1, stderr)
+        self.assertEqual(stdout, "")
+        self.assertIn(message, stderr)
+        self.assertNotIn("Traceback", stderr)
+
+    def test_outputs_are_checked_before_any_work(self):
+        folder = self.path("folder")
+        os.makedirs(os.path.join(folder, "inside"))
+        os.makedirs(self.path("empty"))
+        open(self.path("file"), "w").close()
+        preset = self.small_preset()
+        evaluate = ["evaluate", preset, "--output"]
+        for overwrite in ([], ["--overwrite"]):
+            self.assertRefusedBeforeWork([*evaluate, folder, *overwrite], "is a folder")
+            self.assertRefusedBeforeWork([*evaluate, self.path("empty"), *overwrite], "is a folder")
+        self.assertRefusedBeforeWork(
+            [*evaluate, self.path("file/out.json")], "is a file, not a folder"
+        )
+        self.assertRefusedBeforeWork(
+            [*evaluate, self.path("file/deeper/out.json")], "is a file, not a folder"
+        )
+        self.assertRefusedBeforeWork([*evaluate, self.path("file")], "--overwrite")
+
+        embed = ["embed", preset, "--embeddings"]
+        self.assertRefusedBeforeWork([*embed, folder, "--overwrite"], "is a folder")
+        self.assertRefusedBeforeWork([*embed, self.path("new") + os.sep], "is a folder")
+        # The labels written next to the embeddings of a split, and the
+        # `.npy` np.save adds, are outputs too.
+        open(self.path("e_labels.npy"), "w").close()
+        self.assertRefusedBeforeWork([*embed, self.path("e.npy")], "e_labels.npy already exists")
+        self.assertRefusedBeforeWork([*embed, self.path("e")], "e_labels.npy already exists")
+        open(self.path("f.npy"), "w").close()
+        self.assertRefusedBeforeWork([*embed, self.path("f")], "f.npy already exists")
+        same = self.path("same.npy")
+        self.assertRefusedBeforeWork([*embed, same, "--output", same], "two outputs")
+
+        pretrain = ["pretrain", "--preset-dir"]
+        self.assertRefusedBeforeWork([*pretrain, self.path("file"), "--overwrite"], "is a file")
+        self.assertRefusedBeforeWork([*pretrain, preset], "already exists")
+        self.assertRefusedBeforeWork(
+            [*pretrain, self.path("new"), "--checkpoint-dir", self.path("file")], "is a file"
+        )
+        self.assertRefusedBeforeWork(
+            [*pretrain, self.path("new"), "--checkpoint-dir", self.path("new")], "two outputs"
+        )
+
+    def test_unwritable_output_folder_is_refused_before_any_work(self):
+        locked = self.path("locked")
+        os.makedirs(locked)
+        os.chmod(locked, 0o555)
+        self.addCleanup(os.chmod, locked, 0o755)
+        argv = ["evaluate", self.small_preset(), "--output", os.path.join(locked, "sub/r.json")]
+        if os.access(locked, os.W_OK):  # root writes anyway: fail the probe
+            denied = PermissionError(13, "Permission denied")
+            with mock.patch.object(workflows.tempfile, "TemporaryFile", side_effect=denied):
+                self.assertRefusedBeforeWork(argv, f"cannot write in {locked}")
+        else:
+            self.assertRefusedBeforeWork(argv, f"cannot write in {locked}")
+
+    def test_counts_must_be_positive(self):
+        parser = cli.build_parser()
+        commands = parser._subparsers._group_actions[0].choices
+        for name, command in commands.items():
+            for action in command._actions:  # every number goes through a check
+                self.assertNotIn(action.type, (int, float), f"{name} {action.dest}")
+        preset = self.small_preset()
+        cases = [
+            ("pretrain", "--preset-dir", "x", "--num-points"),
+            ("pretrain", "--preset-dir", "x", "--epochs"),
+            ("pretrain", "--preset-dir", "x", "--batch-size"),
+            ("pretrain", "--preset-dir", "x", "--embedding-dim"),
+            ("pretrain", "--preset-dir", "x", "--num-per-class"),
+            ("evaluate", preset, "--num-points"),
+            ("evaluate", preset, "--queries"),
+            ("evaluate", preset, "--episodes"),
+            ("evaluate", preset, "--ways"),
+            ("evaluate", preset, "--shots"),
+            ("embed", preset, "--embeddings", "e.npy", "--num-points"),
+            ("embed", preset, "--embeddings", "e.npy", "--batch-size"),
+        ]
+        for *argv, flag in cases:
+            for value in ("-5", "0", "1.5"):
+                status, _, stderr = run_cli(*argv, flag, value)
+                self.assertEqual(status, 2, (argv, flag, value))
+                self.assertIn(
+                    f"argument {flag}: expected a positive integer, got '{value}'", stderr
+                )
+        status, _, stderr = run_cli("evaluate", preset, "--svm-c", "0")
+        self.assertIn("argument --svm-c: expected a positive number, got '0'", stderr)
+        status, _, stderr = run_cli("evaluate", preset, "--seed", "-1")
+        self.assertIn("argument --seed: expected a non-negative integer, got '-1'", stderr)
+        self.assertEqual(cli.positive_int("7"), 7)
+        with self.assertRaises(argparse.ArgumentTypeError):
+            cli.positive_int("-7")
+
+    def test_more_points_than_the_clouds_hold(self):
+        self.assertFails(
+            ["evaluate", self.small_preset(), "--num-per-class", "3", "--num-points", "4096"],
+            "--num-points 4096: the clouds hold only 2048 points each",
+        )
+
+    def test_python_dash_m(self):
+        process = subprocess.run(
+            [sys.executable, "-m", "keras_ttp", "presets"], capture_output=True, text=True,
+            timeout=300, cwd=REPO_ROOT,
+            env={
+                **os.environ, "KERAS_BACKEND": keras.backend.backend(),
+                "PYTHONPATH": str(REPO_ROOT),
+            },
+        )  # fmt: skip
+        self.assertEqual(process.returncode, 0, process.stderr)
+        self.assertIn("ttp_shapenet_pointnet", process.stdout)
 
     def test_installed_script(self):
         script = os.path.join(os.path.dirname(sys.executable), "keras-ttp")

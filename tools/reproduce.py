@@ -26,7 +26,7 @@ import time
 
 import keras
 
-from keras_ttp import cli
+from keras_ttp import workflows
 
 # The paper's settings (docs/design.md section 2), its 800 epochs included.
 # The runs of RESULTS.md before 2026-12-05 used `--epochs 25`.
@@ -99,17 +99,17 @@ def run(name, data_dir, runs_dir, epochs=None):
         return preset_dir
     settings = dict(SETTINGS[backbone_name])
     settings["epochs"] = epochs or settings["epochs"]
-    points, data = cli.load_pretraining_points(data_dir)
+    points, data = workflows.load_pretraining_points(data_dir)
     print(f"{name}: {settings} on {data}", flush=True)
     keras.utils.set_random_seed(seed)  # the same initial weights on a restart
-    backbone = cli.BACKBONES[backbone_name]()
+    backbone = workflows.BACKBONES[backbone_name]()
     os.makedirs(folder, exist_ok=True)
     log = keras.callbacks.CSVLogger(os.path.join(folder, "log.csv"), append=True)
     snapshots = BackboneSnapshots(
         backbone, os.path.join(folder, "snapshots"), SNAPSHOT_EPOCHS,
         {"data": data, "backbone": backbone_name, "variant": variant, "seed": seed, **settings},
     )  # fmt: skip
-    summary = cli.pretrain_backbone(
+    summary = workflows.pretrain_backbone(
         backbone, points, settings["epochs"], settings["batch_size"],
         settings["num_points"], os.path.join(folder, "backup"), seed,
         verbose=2, callbacks=[EpochSeconds(), log, snapshots], **VARIANTS[variant],

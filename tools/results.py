@@ -46,7 +46,7 @@ import sys
 import keras
 import numpy as np
 
-from keras_ttp import cli
+from keras_ttp import workflows
 from keras_ttp import evaluation
 from keras_ttp import models
 from keras_ttp.presets import registry
@@ -98,7 +98,7 @@ def load_backbone(name, runs_dir):
     backbone_name, variant, seed = name.split("_")
     if variant == "random":
         keras.utils.set_random_seed(int(seed.removeprefix("seed")))
-        return cli.BACKBONES[backbone_name]()
+        return workflows.BACKBONES[backbone_name]()
     return models.Backbone.from_preset(run_preset(name, runs_dir))
 
 
@@ -129,7 +129,7 @@ def evaluate(name, protocols, data, runs_dir, results_dir):
                     train_features, train.labels, test_features, test.labels, C=chosen["C"]
                 ), **chosen}  # fmt: skip
             elif protocol == "few-shot":
-                result = cli.few_shot_table(
+                result = workflows.few_shot_table(
                     test_features, test.labels, FEW_SHOT["ways"], FEW_SHOT["shots"],
                     FEW_SHOT["queries"], FEW_SHOT["episodes"], seed=0, C=0.1,
                 )  # fmt: skip
@@ -138,7 +138,7 @@ def evaluate(name, protocols, data, runs_dir, results_dir):
                     backbone, test.points[:, :n], seed=0, verbose=0
                 )
                 result = {"mean": stats["mean"], "std": stats["std"]}
-            cli.write_json(paths[protocol], {"model": name, **cli.run_info(), **result})
+            workflows.write_json(paths[protocol], {"model": name, **workflows.run_info(), **result})
     return {p: json.load(open(paths[p])) for p in protocols}
 
 
@@ -280,7 +280,7 @@ def main(argv=None):
         return 0
     if args.data_dir is None:
         parser.error("--data-dir is required (the folder holding modelnet10_ply_hdf5_2048/)")
-    train, test, description = cli.load_classification_data(args.data_dir)
+    train, test, description = workflows.load_classification_data(args.data_dir)
     print(f"Evaluating on {description}")
     for name in args.models or all_models(args.runs_dir):
         # Few-shot and utilisation: the first seed of ToThePoint and random init.

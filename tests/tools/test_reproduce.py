@@ -5,7 +5,7 @@ import json
 import os
 from unittest import mock
 
-from keras_ttp import cli
+from keras_ttp import workflows
 from keras_ttp.models import Backbone
 from keras_ttp.presets import registry
 from tests.datasets.layouts import clouds
@@ -68,7 +68,7 @@ class StoredResultsTest(TestCase):
             "not_a_model_svm": {"accuracy": 1.0},
         }
         for stem, result in stored.items():
-            cli.write_json(os.path.join(results_dir, f"{stem}.json"), result)
+            workflows.write_json(os.path.join(results_dir, f"{stem}.json"), result)
         found = results.stored_results(results_dir)
         self.assertEqual(
             list(found), ["pointnet_random_seed1", "dgcnn_ttp_seed0", "pointnet_onebranch_seed0"]

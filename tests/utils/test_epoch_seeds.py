@@ -3,7 +3,7 @@ import os
 import keras
 import numpy as np
 
-from keras_ttp import cli
+from keras_ttp import workflows
 from keras_ttp.datasets import PointCloudDataset
 from keras_ttp.models import PointNet
 from tests.test_case import TestCase
@@ -26,7 +26,7 @@ class EpochSeedsTest(TestCase):
     def pretrain(self, checkpoint_dir, callbacks=(), **kwargs):
         keras.utils.set_random_seed(0)  # the same initial weights every time
         backbone = PointNet(embedding_dim=32)
-        cli.pretrain_backbone(
+        workflows.pretrain_backbone(
             backbone, random_points(24, 96, seed=3), epochs=3, batch_size=8,
             num_points=64, checkpoint_dir=checkpoint_dir, seed=5, verbose=0,
             callbacks=callbacks, **kwargs,
