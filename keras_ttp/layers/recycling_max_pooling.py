@@ -5,6 +5,7 @@ from keras import ops
 from keras_ttp.layers.argmax import first_true_index
 from keras_ttp.layers.argmax import last_axis_argmax
 from keras_ttp.layers.batch_norm_max import dense_batch_norm_rows
+from keras_ttp.utils import random
 from keras_ttp.utils.compiling import one_sample_at_a_time_under_xla
 
 
@@ -68,11 +69,11 @@ class RecyclingMaxPooling(keras.layers.Layer):
         check_features_shape(input_shape)
 
     def draw_rank(self, batch_size, num_points):
-        """Draws `r` uniformly from `[1, num_points - 1]`."""
+        """Draws `r` uniformly from `[1, num_points - 1]` (under a
+        tf.distribute strategy every replica draws the same once-per-call
+        `r`, and its own rows of the per-sample ones: `utils.random`)."""
         shape = (batch_size,) if self.per_sample else ()
-        return keras.random.randint(
-            shape, 1, num_points, seed=self.seed_generator, dtype="int32"
-        )
+        return random.randint(shape, 1, num_points, self.seed_generator)
 
     def call(self, inputs, rank=None):
         if rank is None:
