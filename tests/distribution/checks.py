@@ -56,7 +56,10 @@ def pretrainer(gather_negatives=True, synchronized=False):
     if synchronized:
         synchronize_batch_norm(model)
     # SGD: the update is the gradient's (Adam's first step is its sign).
-    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9))
+    # No XLA on either side: XLA is off under a strategy (compiling.py).
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1, momentum=0.9), jit_compile=False
+    )
     return model
 
 
