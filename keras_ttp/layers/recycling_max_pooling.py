@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_ttp.ops import random
 from keras_ttp.ops.selection import kth_largest_index
 
 
@@ -150,7 +151,9 @@ def draw_rank(x, per_sample, seed_generator):
     ...)`: a scalar, or `(batch,)` when `per_sample`."""
     batch_size, num_points = ops.shape(x)[0], ops.shape(x)[1]
     shape = (batch_size,) if per_sample else ()
-    return keras.random.randint(shape, 1, num_points, seed=seed_generator, dtype="int32")
+    # Under a tf.distribute strategy every replica draws the same
+    # once-per-call `r`, and its own rows of the per-sample ones.
+    return random.randint(shape, 1, num_points, seed_generator)
 
 
 def check_features_shape(shape):

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_ttp import distribution
+
 # Added to the logits of a sample against itself: exp() of it is exactly 0 in
 # float32, and, unlike -inf, it never turns a gradient into NaN.
 _MASK_VALUE = -1e9
@@ -27,8 +29,20 @@ class NTXent(keras.losses.Loss):
     The call signature is Keras's `loss(y_true, y_pred)` with `y_true = a`
     and `y_pred = b`.
 
+    Under a `tf.distribute` strategy (tensorflow), every replica gathers
+    every replica's `a` and `b` (`keras_ttp.distribution.gather_batch`):
+    the negatives are the global batch's, and each replica computes the
+    terms of its own samples, which Keras's reduction (by the local batch
+    and the number of replicas) and the strategy's sum of gradients turn
+    into the single-device loss and gradient on the global batch. With
+    `gather_negatives=False` each replica keeps only its own samples as
+    negatives (a smaller batch's objective, for comparison). On jax under
+    `keras.distribution.DataParallel` the program sees the global batch
+    either way; on one device the option changes nothing.
+
     Args:
         temperature: the temperature `t`.
+        gather_negatives: gather the negatives across replicas.
 
     Example:
     >>> loss = NTXent(temperature=0.1)
@@ -40,6 +54,7 @@ class NTXent(keras.losses.Loss):
     def __init__(
         self,
         temperature=0.1,
+        gather_negatives=True,
         reduction="sum_over_batch_size",
         name="nt_xent",
         dtype=None,
@@ -48,30 +63,49 @@ class NTXent(keras.losses.Loss):
         if temperature <= 0:
             raise ValueError(f"`temperature` must be positive, got {temperature}.")
         self.temperature = temperature
+        self.gather_negatives = gather_negatives
 
     def call(self, y_true, y_pred):
-        return nt_xent(y_true, y_pred, self.temperature)
+        if not self.gather_negatives:
+            return nt_xent(y_true, y_pred, self.temperature)
+        (a_all, b_all), offset = distribution.gather_batch(y_true, y_pred)
+        return nt_xent(y_true, y_pred, self.temperature, a_all, b_all, offset)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"temperature": self.temperature})
+        config.update(
+            {
+                "temperature": self.temperature,
+                "gather_negatives": self.gather_negatives,
+            }
+        )
         return config
 
 
-def nt_xent(a, b, temperature=0.1):
-    """Per-sample symmetrised NT-Xent `(batch,)` of embeddings `a`, `b`."""
-    a = _normalize(a)
-    b = _normalize(b)
+def nt_xent(a, b, temperature=0.1, a_all=None, b_all=None, offset=0):
+    """Per-sample symmetrised NT-Xent `(batch,)` of embeddings `a`, `b`.
+
+    With `a_all`, `b_all` (a larger batch holding `a` and `b` as its rows
+    `offset` to `offset + batch`, e.g. every replica's): the terms of the
+    samples of `a` and `b`, with every sample of `a_all` and `b_all` as
+    negatives. By default `a` and `b` themselves."""
+    if a_all is None:
+        a_all, b_all = a, b
+    a, b = _normalize(a), _normalize(b)
+    a_all, b_all = _normalize(a_all), _normalize(b_all)
     batch_size = ops.shape(a)[0]
-    self_mask = ops.eye(batch_size, dtype="float32") * _MASK_VALUE
-    logits_ab = ops.matmul(a, ops.transpose(b)) / temperature
-    logits_aa = ops.matmul(a, ops.transpose(a)) / temperature + self_mask
-    logits_bb = ops.matmul(b, ops.transpose(b)) / temperature + self_mask
-    positives = ops.diagonal(logits_ab)
+    # This batch's samples in the larger one: their own similarity is masked.
+    own = ops.arange(batch_size) + offset
+    self_mask = ops.cast(
+        ops.equal(own[:, None], ops.arange(ops.shape(a_all)[0])[None, :]), "float32"
+    ) * _MASK_VALUE
+    logits_ab = ops.matmul(a, ops.transpose(b_all)) / temperature
+    logits_ba = ops.matmul(b, ops.transpose(a_all)) / temperature
+    logits_aa = ops.matmul(a, ops.transpose(a_all)) / temperature + self_mask
+    logits_bb = ops.matmul(b, ops.transpose(b_all)) / temperature + self_mask
+    positives = ops.take_along_axis(logits_ab, own[:, None], axis=1)[:, 0]
     loss_a = ops.logsumexp(ops.concatenate([logits_ab, logits_aa], axis=1), axis=1)
-    loss_b = ops.logsumexp(
-        ops.concatenate([ops.transpose(logits_ab), logits_bb], axis=1), axis=1
-    )
+    loss_b = ops.logsumexp(ops.concatenate([logits_ba, logits_bb], axis=1), axis=1)
     return (loss_a + loss_b) / 2.0 - positives
 
 

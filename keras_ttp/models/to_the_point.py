@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_ttp import distribution
 from keras_ttp.layers.augmentation import PointCloudAugmentation
 from keras_ttp.layers.batch_norm import batch_norm
 from keras_ttp.layers.recycling_max_pooling import RecycledRank
@@ -47,6 +48,11 @@ class ToThePoint(ChecksInputPoints, keras.Model):
         augmentation: the augmentation layer making the views; defaults to
             `PointCloudAugmentation(seed=seed)` (the authors' settings).
         seed: seed of the augmentation and of the rank draws.
+        gather_negatives: under a `tf.distribute` strategy, every NT-Xent
+            term takes its negatives from the global batch (every
+            replica's projections gathered); `False` keeps each replica's
+            own (`NTXent`'s option). Data-parallel training:
+            docs/distributed.md.
 
     Example:
     >>> pretrainer = ToThePoint(backbone=PointNet(), seed=0)
@@ -66,6 +72,7 @@ class ToThePoint(ChecksInputPoints, keras.Model):
         per_sample_rank=False,
         augmentation=None,
         seed=None,
+        gather_negatives=True,
         **kwargs,
     ):
         check_keyword_arguments(type(self), kwargs)
@@ -96,7 +103,10 @@ class ToThePoint(ChecksInputPoints, keras.Model):
             name="recycled_rank",
         )
         self.projection_head = projection_head(self.projection_dims, self.dtype_policy)
-        self.loss_fn = NTXent(temperature=temperature)
+        self.gather_negatives = gather_negatives
+        self.loss_fn = NTXent(
+            temperature=temperature, gather_negatives=gather_negatives
+        )
         self.term_names = []
         if recycling:
             self.term_names += [f"intra_branch_{i}_loss" for i in range(1, branches + 1)]
@@ -144,11 +154,14 @@ class ToThePoint(ChecksInputPoints, keras.Model):
                 )
         if self.branches == 2:
             terms.append(self.loss_fn(y_pred["max_1"], y_pred["max_2"]))
+        # Under a tf.distribute strategy a term is this replica's share
+        # (Keras divides it by the number of replicas); the trackers log it
+        # whole, as Keras's own loss tracker does.
         for tracker, term in zip(self.term_trackers, terms):
-            tracker.update_state(term)
+            tracker.update_state(distribution.unscale_loss(term))
         total = ops.sum(ops.stack(terms))
         for loss in self.losses:
-            total = total + ops.sum(ops.cast(loss, "float32"))
+            total = total + distribution.scale_loss(ops.sum(ops.cast(loss, "float32")))
         return total
 
     def compile(self, optimizer=None, jit_compile="auto", **kwargs):
@@ -182,6 +195,7 @@ class ToThePoint(ChecksInputPoints, keras.Model):
                     self.augmentation
                 ),
                 "seed": self.seed,
+                "gather_negatives": self.gather_negatives,
             }
         )
         return config

@@ -17,6 +17,7 @@ picked.
 
 from keras import ops
 
+from keras_ttp import distribution
 from keras_ttp.ops.selection import flat_indices
 from keras_ttp.ops.selection import last_axis_argmax
 from keras_ttp.ops.xla import one_sample_at_a_time_under_xla
@@ -108,8 +109,11 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
 
     def moments():
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
-        mean_x = row_sum(flat) / ops.cast(ops.shape(flat)[0], "float32")
+        count = ops.cast(ops.shape(flat)[0], "float32")
+        mean_x = row_sum(flat) / count
         covariance = row_covariance(flat - mean_x)
+        if getattr(bn, "synchronized", False):
+            mean_x, covariance = synchronized_moments(flat, count)
         mean = ops.matmul(mean_x, kernel) + bias
         return mean, ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
 
@@ -144,6 +148,16 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     values = ops.transpose(ops.reshape(values, (units, batch_size, picks)), (1, 0, 2))
     values = values * scale[:, None] + shift[:, None]
     return ops.cast(values, dense.compute_dtype)
+
+
+def synchronized_moments(flat, count):
+    """The mean and covariance of the rows of `flat` over every replica of a
+    tf.distribute strategy (two all-reduces, as `bn.synchronized` asks);
+    this replica's own elsewhere."""
+    total, global_count = distribution.replica_sum(row_sum(flat), count)
+    mean = total / global_count
+    (scatter,) = distribution.replica_sum(row_covariance(flat - mean) * count)
+    return mean, scatter / global_count
 
 
 def row_sum(matrix, weights=None):

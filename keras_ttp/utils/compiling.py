@@ -23,6 +23,9 @@ def use_xla_on_tensorflow(model, jit_compile):
     faster setting for these models (docs/performance.md). The saved
     compile config keeps what Keras's "auto" resolved to, so a model saved
     on tensorflow does not turn on `torch.compile` when loaded on torch.
+    Not under a tf.distribute strategy with several replicas: Keras
+    compiles the whole `strategy.run` step, which XLA rejects (a replica's
+    variables live on another device).
     """
     if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
-        model.jit_compile = True
+        model.jit_compile = model.distribute_strategy.num_replicas_in_sync == 1

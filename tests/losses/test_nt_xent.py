@@ -2,6 +2,7 @@ import keras
 import numpy as np
 
 from keras_ttp.losses import NTXent
+from keras_ttp.losses import nt_xent
 from tests.test_case import TestCase
 
 
@@ -61,3 +62,25 @@ class NTXentTest(TestCase):
     def test_rejects_bad_temperature(self):
         with self.assertRaisesRegex(ValueError, "temperature"):
             NTXent(temperature=0.0)
+
+    def test_rows_against_a_larger_batch(self):
+        # What each replica computes when the negatives are gathered: the
+        # terms of its own rows against the whole batch; the blocks' terms
+        # together are the whole batch's, an uneven split included.
+        rng = np.random.default_rng(3)
+        a = rng.normal(size=(7, 5)).astype("float32")
+        b = rng.normal(size=(7, 5)).astype("float32")
+        blocks = [
+            nt_xent(a[i:j], b[i:j], 0.2, a, b, offset=i)
+            for i, j in ((0, 3), (3, 7))
+        ]
+        total = keras.ops.convert_to_numpy(keras.ops.concatenate(blocks))
+        np.testing.assert_allclose(total.mean(), numpy_nt_xent(a, b, 0.2), rtol=1e-5)
+        # Without the larger batch a block only sees its own negatives.
+        alone = float(keras.ops.mean(nt_xent(a[:3], b[:3], 0.2)))
+        np.testing.assert_allclose(alone, numpy_nt_xent(a[:3], b[:3], 0.2), rtol=1e-5)
+
+    def test_gather_negatives_is_saved(self):
+        loss = NTXent(gather_negatives=False)
+        restored = NTXent.from_config(loss.get_config())
+        self.assertFalse(restored.gather_negatives)
