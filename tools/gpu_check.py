@@ -49,6 +49,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -325,17 +326,31 @@ def run_worker(section, backend, extra, timeout):
     """Rows of `--worker section` run on `backend`, or one failed or
     skipped row saying why there are none."""
     command = [sys.executable, os.path.abspath(__file__), "--worker", section, *extra]
-    try:
-        run = subprocess.run(
-            command, env=subprocess_env(backend), capture_output=True, text=True,
-            timeout=timeout, cwd=REPO_ROOT,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
+    returncode, stdout, stderr = run_within(command, backend, timeout)
+    if returncode is None:
         return [{"status": "skipped", "detail": f"stopped at the time limit ({timeout:.0f} s)"}]
-    lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
-    if run.returncode != 0 or not lines:
-        return [{"status": "failed", "detail": last_error_line(run.stderr)}]
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    if returncode != 0 or not lines:
+        return [{"status": "failed", "detail": last_error_line(stderr)}]
     return json.loads(lines[-1][len("RESULT ") :])
+
+
+def run_within(command, backend, timeout):
+    """`(returncode, stdout, stderr)` of `command` run on `backend`; the
+    returncode is None when it ran past `timeout` seconds, and then it and
+    every process it started (pytest's subprocesses, which could hold the
+    GPU's memory) are killed."""
+    process = subprocess.Popen(
+        command, env=subprocess_env(backend), cwd=REPO_ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+        return process.returncode, stdout, stderr
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        return None, stdout, stderr
 
 
 def last_error_line(stderr):
@@ -362,17 +377,8 @@ def run_tests(backend, pytest_k, timeout):
     command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", *TEST_PATHS]
     if pytest_k:
         command += ["-k", pytest_k]
-    finished = True
-    try:
-        run = subprocess.run(
-            command, env=subprocess_env(backend), capture_output=True, text=True,
-            timeout=timeout, cwd=REPO_ROOT,
-        )  # fmt: skip
-        output = run.stdout
-    except subprocess.TimeoutExpired as expired:
-        finished = False
-        output = expired.stdout or ""
-        output = output.decode() if isinstance(output, bytes) else output
+    returncode, output, stderr = run_within(command, backend, timeout)
+    finished = returncode is not None
     counts = count_outcomes(output)
     failing = re.findall(r"^(?:FAILED|ERROR) (\S+)", output, re.MULTILINE)
     detail = ", ".join(f"{n} {k}" for k, n in counts.items())
@@ -382,7 +388,7 @@ def run_tests(backend, pytest_k, timeout):
     else:
         status = "passed" if counts["failed"] + counts["error"] == 0 else "failed"
         if not sum(counts.values()):
-            status, detail = "failed", "no tests ran: " + last_error_line(run.stdout + run.stderr)
+            status, detail = "failed", "no tests ran: " + last_error_line(output + stderr)
     if failing:
         detail += "; failing: " + " ".join(failing[:5])
     item = "pytest " + " ".join(TEST_PATHS) + (f" -k '{pytest_k}'" if pytest_k else "")

@@ -32,6 +32,14 @@ def worker_args(**kwargs):
     return argparse.Namespace(**{**defaults, **kwargs})
 
 
+def running(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\tZ" not in next(line for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return False
+
+
 class GpuCheckTest(TestCase):
     def test_counts_pytest_outcomes(self):
         self.assertEqual(
@@ -77,6 +85,24 @@ class GpuCheckTest(TestCase):
         # environment, presets, tests, 4 steps and 2 selections per backend.
         self.assertEqual(len(rows), 2 * (1 + 1 + 1 + 4 + 2))
         self.assertEqual({row["status"] for row in rows}, {"skipped"})
+
+    def test_a_run_past_its_time_is_killed_with_its_children(self):
+        pid_file = os.path.join(self.tmp_dir, "child.pid")
+        script = (
+            "import subprocess, sys; print('started', flush=True); "
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            f"open({pid_file!r}, 'w').write(str(child.pid)); child.wait()"
+        )
+        returncode, stdout, _ = gpu_check.run_within([sys.executable, "-c", script], "torch", 3)
+        self.assertIsNone(returncode)
+        self.assertEqual(stdout, "started\n")
+        with open(pid_file) as file:
+            child = int(file.read())
+        for _ in range(50):  # killed: gone, or a zombie until reaped
+            if not running(child):
+                break
+            time.sleep(0.1)
+        self.assertFalse(running(child))
 
     @pytest.mark.slow
     def test_quick_run_on_torch(self):
