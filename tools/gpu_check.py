@@ -312,13 +312,14 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def subprocess_env(backend):
+def subprocess_env(backend, **extra):
     path = os.environ.get("PYTHONPATH", "")
     return dict(
         os.environ,
         KERAS_BACKEND=backend,
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONPATH=REPO_ROOT + (os.pathsep + path if path else ""),
+        **extra,
     )
 
 
@@ -335,13 +336,13 @@ def run_worker(section, backend, extra, timeout):
     return json.loads(lines[-1][len("RESULT ") :])
 
 
-def run_within(command, backend, timeout):
+def run_within(command, backend, timeout, **env):
     """`(returncode, stdout, stderr)` of `command` run on `backend`; the
     returncode is None when it ran past `timeout` seconds, and then it and
     every process it started (pytest's subprocesses, which could hold the
-    GPU's memory) are killed."""
+    GPU's memory) are killed. `env`: more environment variables."""
     process = subprocess.Popen(
-        command, env=subprocess_env(backend), cwd=REPO_ROOT, text=True,
+        command, env=subprocess_env(backend, **env), cwd=REPO_ROOT, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
@@ -377,7 +378,11 @@ def run_tests(backend, pytest_k, timeout):
     command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", *TEST_PATHS]
     if pytest_k:
         command += ["-k", pytest_k]
-    returncode, output, stderr = run_within(command, backend, timeout)
+    # Tests start processes beside their own (the cross-backend tests): jax
+    # then takes GPU memory as it needs it, not 75% of it up front.
+    returncode, output, stderr = run_within(
+        command, backend, timeout, XLA_PYTHON_CLIENT_PREALLOCATE="false"
+    )
     finished = returncode is not None
     counts = count_outcomes(output)
     failing = re.findall(r"^(?:FAILED|ERROR) (\S+)", output, re.MULTILINE)
