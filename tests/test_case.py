@@ -19,6 +19,14 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
+def installed_backends():
+    """The `BACKENDS` whose framework is installed here (the GPU machine,
+    say, has jax and torch but no tensorflow)."""
+    import importlib.util
+
+    return tuple(b for b in BACKENDS if importlib.util.find_spec(b) is not None)
+
+
 def shared_data_dir(*parts):
     """Path to the project's real reference data (`../shared/data` beside the
     repository, or `$KERAS_TTP_SHARED_DATA`); skips the test when absent."""

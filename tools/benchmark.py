@@ -34,6 +34,14 @@ Usage:
     python tools/benchmark.py --compiled-memory          # jax step memory, no run
     python tools/benchmark.py --backbones dgcnn --num-points 1024 \
         --implementations tensorflow+xla torch-eager --repeats 3
+    python tools/benchmark.py --precision-peak           # 2048^2 matmul, f32 and bf16
+    python tools/benchmark.py --implementations tensorflow+xla tensorflow \
+        --dtype-policies float32 mixed_bfloat16 --rounds 2 --no-components --no-embedding
+
+`--dtype-policies` adds a row per Keras dtype policy (`mixed_bfloat16`: the
+rows named `.../bf16`); their `% peak` is of the float32 peak. `--rounds`
+measures every row that many times, alternating the rows, which evens out
+the load of a shared machine between them.
 """
 
 import argparse
@@ -55,6 +63,8 @@ IMPLEMENTATIONS = {
     "jax": ("jax", True),
     "torch": ("torch", False),
 }
+DTYPE_POLICIES = ("float32", "mixed_bfloat16")
+POLICY_LABEL = {"float32": "f32", "mixed_bfloat16": "bf16"}
 SHAPES = 260  # ShapeNet-260, the paper's pre-training set
 DGCNN_WIDTHS = (64, 64, 128, 256)
 # Channels into each backbone's last Dense, the one recycling pools.
@@ -114,15 +124,20 @@ def median_time(run, warmup, repeats):
 
 
 def keras_step(
-    backbone_name, batch_size, num_points, warmup, repeats, jit, components, plain=False
-):
+    backbone_name, batch_size, num_points, warmup, repeats, jit, components, plain=False,
+    dtype_policy=None,
+):  # fmt: skip
     """Step times of the Keras implementation; with `components`, the time
-    of kNN, EdgeConv, recycling and the loss alone at the step's shapes."""
+    of kNN, EdgeConv, recycling and the loss alone at the step's shapes.
+    `dtype_policy` (e.g. "mixed_bfloat16") is set as Keras's global dtype
+    policy before the model is built."""
     import keras
     import numpy as np
 
     import keras_ttp
 
+    if dtype_policy:
+        keras.config.set_dtype_policy(dtype_policy)
     keras.utils.set_random_seed(0)
     backbone = make_keras_backbone(backbone_name, plain)
     model = keras_ttp.models.ToThePoint(backbone, seed=0)
@@ -300,9 +315,45 @@ def matmul_peak(repeats):
     return result
 
 
+def precision_peak(size=2048, repeats=5):
+    """GFLOP/s of a `size` x `size` matmul in float32 and bfloat16, the best
+    of `repeats` after one warm-up, with this backend's own matmul: on
+    tensorflow both eager and compiled by XLA (`tf.function(jit_compile=
+    True)`), on jax jitted, on torch eager."""
+    import keras
+    import numpy as np
+    from keras import ops
+
+    backend = keras.backend.backend()
+    a = np.random.default_rng(0).normal(size=(size, size)).astype("float32")
+    flops = 2 * size**3
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        matmuls = {
+            "tensorflow": tf.function(lambda x: x @ x, jit_compile=False),
+            "tensorflow+xla": tf.function(lambda x: x @ x, jit_compile=True),
+        }
+    elif backend == "jax":
+        import jax
+
+        matmuls = {"jax": jax.jit(lambda x: x @ x)}
+    else:
+        matmuls = {backend: lambda x: ops.matmul(x, x)}
+    result = {}
+    for dtype in ("float32", "bfloat16"):
+        x = ops.convert_to_tensor(a, dtype=dtype)
+        for name, matmul in matmuls.items():
+            run = lambda: ops.convert_to_numpy(ops.cast(matmul(x), "float32"))  # noqa: E731
+            result[f"{name} {dtype}"] = flops / min(median_time(run, 1, repeats)) / 1e9
+    return result
+
+
 def worker(args):
     if args.worker == "peak":
         return matmul_peak(args.repeats)
+    if args.worker == "precision-peak":
+        return precision_peak()
     if args.worker.startswith("embed:"):
         _, jit = IMPLEMENTATIONS[args.worker.removeprefix("embed:")]
         return keras_embedding(args.backbones[0], args.repeats, jit)
@@ -318,7 +369,7 @@ def worker(args):
         )
     return keras_step(
         backbone, args.batch_size, n, args.warmup, args.repeats, mode, args.components,
-        args.plain_edgeconv,
+        args.plain_edgeconv, args.dtype_policies[0],
     )  # fmt: skip
 
 
@@ -366,6 +417,20 @@ def main():
         "--compiled-memory", action="store_true",
         help="only print the temporaries XLA assigns to the jax step (no run)",
     )  # fmt: skip
+    parser.add_argument(
+        "--dtype-policies", nargs="+", default=["float32"], choices=DTYPE_POLICIES,
+        help="a row per implementation and Keras dtype policy (reference rows: float32)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="measure every row this many times, the rows alternating, and "
+        "report the median over all rounds' steps",
+    )  # fmt: skip
+    parser.add_argument(
+        "--precision-peak", action="store_true",
+        help="only print the 2048^2 matmul GFLOP/s in float32 and bfloat16 "
+        "(tensorflow with and without XLA, jax, torch), best of 5",
+    )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -381,6 +446,16 @@ def main():
                 result = run_worker("jax-memory", "jax", shape)
                 text = result if isinstance(result, str) else f"{result['temp_gib']:.2f} GiB"
                 print(f"{backbone}, B={batch_size}, N={n}, jax step temporaries: {text}")
+        return
+    if args.precision_peak:
+        print("Matmul 2048^2, best of 5, GFLOP/s:")
+        for backend in sorted({IMPLEMENTATIONS[i][0] for i in args.implementations}):
+            result = run_worker("precision-peak", backend, [])
+            if isinstance(result, str):
+                print(f"  {backend:22} {result}")
+                continue
+            for name, gflops in result.items():
+                print(f"  {name:22} {gflops:7.0f}", flush=True)
         return
     repeats = ["--warmup", str(args.warmup), "--repeats", str(args.repeats)]
     peaks = {}
@@ -412,8 +487,8 @@ def report(backbone, batch_size, num_points, args, repeats, peak):
     steps = SHAPES // batch_size
     print(
         f"\n{backbone}, B={batch_size}, N={num_points}: one pre-training step "
-        f"({flops / 1e9:.0f} GFLOP of matmuls), median of {args.repeats} after "
-        f"{args.warmup} warm-up; an epoch of {SHAPES} shapes = {steps} steps"
+        f"({flops / 1e9:.0f} GFLOP of matmuls), median of {args.rounds} x "
+        f"{args.repeats} after {args.warmup} warm-up; an epoch of {SHAPES} shapes = {steps} steps"
     )
     print(
         f"{'implementation':15} {'step s':>8} {'epoch s':>8} {'peak GiB':>9} "
@@ -421,28 +496,49 @@ def report(backbone, batch_size, num_points, args, repeats, peak):
     )
     shape = ["--backbones", backbone, "--num-points", str(num_points),
              "--batch-size", str(batch_size), *repeats]  # fmt: skip
-    rows = {}
-    for name in args.implementations:
-        backend, mode = IMPLEMENTATIONS[name]
-        extra = shape + (["--components"] if args.components else ["--no-components"])
-        extra += ["--plain-edgeconv"] if args.plain_edgeconv else []
-        result = run_worker(name, backend, extra)
-        if isinstance(result, str):
-            print(f"{name:15} {result}", flush=True)
-            continue
-        step = statistics.median(result["times"])
-        rows[name] = step
-        ratio = rows["torch-eager"] / step if "torch-eager" in rows else float("nan")
-        shares = ", ".join(
-            f"{part} {100 * seconds / step:.0f}%"
-            for part, seconds in result.get("components", {}).items()
-        )
-        print(
-            f"{name:15} {step:8.2f} {step * steps:8.1f} {result['peak_gib']:9.2f} "
-            f"{flops / step / 1e9:8.0f} {100 * flops / step / 1e9 / peak:6.0f}% "
-            f"{ratio:8.2f}x  {shares}",
-            flush=True,
-        )
+    extra = shape + (["--components"] if args.components else ["--no-components"])
+    extra += ["--plain-edgeconv"] if args.plain_edgeconv else []
+    rows = [
+        (name, policy)
+        for name in args.implementations
+        for policy in args.dtype_policies
+        # The plain PyTorch reference is float32 only.
+        if policy == "float32" or not str(IMPLEMENTATIONS[name][1]).startswith("reference")
+    ]
+    results = {row: [] for row in rows}
+    steps_s = {}
+    for round_ in range(args.rounds):
+        for row in rows:
+            name, policy = row
+            result = run_worker(name, IMPLEMENTATIONS[name][0], extra + ["--dtype-policies", policy])
+            results[row].append(result)
+            if round_ == args.rounds - 1:
+                print_row(row, results[row], flops, steps, peak, steps_s)
+
+
+def print_row(row, results, flops, steps, peak, steps_s):
+    """One line of the step table: `results` are one row's workers' results,
+    one per round (the median step over all their steps)."""
+    name, policy = row
+    label = name if policy == "float32" else f"{name}/{POLICY_LABEL[policy]}"
+    failures = [result for result in results if isinstance(result, str)]
+    if failures:
+        print(f"{label:15} {failures[0]}", flush=True)
+        return
+    step = statistics.median([t for result in results for t in result["times"]])
+    steps_s[row] = step
+    eager = steps_s.get(("torch-eager", "float32"), float("nan"))
+    shares = ", ".join(
+        f"{part} {100 * seconds / step:.0f}%"
+        for part, seconds in results[-1].get("components", {}).items()
+    )
+    peak_gib = max(result["peak_gib"] for result in results)
+    print(
+        f"{label:15} {step:8.2f} {step * steps:8.1f} {peak_gib:9.2f} "
+        f"{flops / step / 1e9:8.0f} {100 * flops / step / 1e9 / peak:6.0f}% "
+        f"{eager / step:8.2f}x  {shares}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

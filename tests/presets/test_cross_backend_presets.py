@@ -10,7 +10,7 @@ from keras_ttp.models import DGCNN
 from keras_ttp.models import PointCloudClassifier
 from keras_ttp.models import PointNet
 from tests.test_case import REPO_ROOT
-from tests.test_case import BACKENDS
+from tests.test_case import installed_backends
 from tests.test_case import TestCase
 from tests.test_case import perturb_weights
 from tests.test_case import random_points
@@ -51,7 +51,7 @@ class CrossBackendPresetTest(TestCase):
             "pointnet": backbone.predict(points, verbose=0)["global_features"],
             "classifier": classifier.predict(points, verbose=0),
         }
-        for backend in BACKENDS:
+        for backend in installed_backends():
             if backend == keras.backend.backend():
                 continue
             result = subprocess.run(
