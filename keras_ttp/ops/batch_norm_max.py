@@ -110,10 +110,11 @@ def dense_batch_norm_rows(dense, bn, x, training, select, select_args=()):
     def moments():
         flat = ops.reshape(x32, (-1, ops.shape(x32)[-1]))
         count = ops.cast(ops.shape(flat)[0], "float32")
-        mean_x = row_sum(flat) / count
-        covariance = row_covariance(flat - mean_x)
         if getattr(bn, "synchronized", False):
             mean_x, covariance = synchronized_moments(flat, count)
+        else:
+            mean_x = row_sum(flat) / count
+            covariance = row_covariance(flat - mean_x)
         mean = ops.matmul(mean_x, kernel) + bias
         return mean, ops.sum(kernel * ops.matmul(covariance, kernel), axis=0)
 
