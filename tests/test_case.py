@@ -143,6 +143,39 @@ class TestCase(unittest.TestCase):
                 rtol=1e-4,
             )
         self.run_model_saving_test(backbone, random_points(2, num_points[0]))
+        self.run_symbolic_and_mixed_precision_test(backbone, random_points(2, num_points[0]))
+        with self.assertRaisesRegex(TypeError, "accepts: .*embedding_dim"):
+            type(backbone)(**backbone.get_config(), not_an_argument=1)
+
+    def run_symbolic_and_mixed_precision_test(self, model, inputs):
+        """A symbolic call (`keras.KerasTensor` inputs, as the functional
+        API makes) gives outputs of the eager call's shapes, batch left
+        open; and the model rebuilt with the `mixed_bfloat16` policy (its
+        backbone's too) runs, computing in bfloat16 with float32
+        variables."""
+        eager = model(inputs)
+        specs = keras.tree.map_structure(
+            lambda x: keras.KerasTensor((None, *np.shape(x)[1:]), dtype=np.asarray(x).dtype),
+            inputs,
+        )
+        symbolic = model(specs)
+        keras.tree.map_structure(
+            lambda s, e: self.assertEqual(tuple(s.shape), (None, *tuple(e.shape)[1:])),
+            symbolic,
+            eager,
+        )
+        config = model.get_config()
+        config["dtype"] = "mixed_bfloat16"
+        if "backbone" in config:
+            config["backbone"]["config"]["dtype"] = "mixed_bfloat16"
+        mixed = type(model).from_config(config)
+        self.assertEqual(mixed.dtype_policy.name, "mixed_bfloat16")
+        outputs = keras.tree.flatten(mixed(inputs))
+        for output in outputs:
+            self.assertEqual(keras.backend.standardize_dtype(output.dtype), "bfloat16")
+            self.assertTrue(np.isfinite(keras.ops.convert_to_numpy(output).astype("float32")).all())
+        self.assertTrue(all(v.dtype == "float32" for v in mixed.trainable_variables))
+        return mixed
 
     def run_task_test(self, task, x, y, expected_output_shape):
         """Output shape, `compile()` defaults and two steps of `fit`,
@@ -156,6 +189,10 @@ class TestCase(unittest.TestCase):
         self.assertEqual(task.predict(x, verbose=0).shape, expected_output_shape)
         restored = self.run_model_saving_test(task, x)
         self.assertEqual(restored.get_config(), task.get_config())
+        mixed = self.run_symbolic_and_mixed_precision_test(task, x)
+        mixed.compile()
+        loss = mixed.train_on_batch(x, y)[0]  # the loss stays float32
+        self.assertTrue(np.isfinite(loss))
         self.assertEqual(
             len(restored.optimizer.variables), len(task.optimizer.variables)
         )

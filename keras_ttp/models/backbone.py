@@ -57,8 +57,8 @@ class Backbone(ChecksInputPoints, keras.Model):
         self.trunk = keras.Model(inputs, stage_inputs, name=f"{self.name}_trunk")
 
     def __call__(self, inputs, *args, **kwargs):
-        check_input_points(inputs, self)
         self.check_points_shape(getattr(inputs, "shape", None))
+        check_input_points(inputs, self)
         return super().__call__(inputs, *args, **kwargs)
 
     def check_points_shape(self, shape):

@@ -34,25 +34,20 @@ def check_keyword_arguments(cls, kwargs, allowed=MODEL_KEYWORDS):
 def check_input_points(x, model):
     """Checks the clouds a user gives `model`'s `fit`, `predict`,
     `evaluate` or `__call__`: the `(batch, num_points, 3)` float array (or
-    the `"points"` of a dict input) when it is a numpy array or a list;
-    shape, an empty batch and NaN or infinite coordinates (`check_points`).
+    the `"points"` of a dict input) when it is a numpy array:
+    its shape (the backbone's `check_points_shape`), an empty batch, and
+    NaN or infinite coordinates (`check_points`).
     Tensors, symbolic inputs and data sets pass through: the models check
     their shapes, and the data sets their values."""
     points = x.get("points") if isinstance(x, dict) else x
-    if isinstance(points, (list, tuple)):
-        points = np.asarray(points)
     if not isinstance(points, np.ndarray):
         return
+    backbone = getattr(model, "backbone", model)
+    backbone.check_points_shape(points.shape)
     source = f"the point clouds given to {model.__class__.__name__}"
-    if points.ndim == 3 and points.shape[0] == 0:
+    if points.shape[0] == 0:
         raise ValueError(f"{source}: an empty batch, shape {points.shape}")
     check_points(points, source, ndim=3)
-    min_points = getattr(getattr(model, "backbone", model), "min_points", 1)
-    if points.shape[1] < min_points:
-        raise ValueError(
-            f"{source}: {model.__class__.__name__} needs at least {min_points} "
-            f"points per cloud, got shape {points.shape}."
-        )
 
 
 class ChecksInputPoints:

@@ -1,5 +1,8 @@
+import keras
 import numpy as np
+import pytest
 
+from keras_ttp.datasets import DataFormatError
 from keras_ttp.models import DGCNN
 from keras_ttp.models import PointNet
 from tests.test_case import TestCase
@@ -78,3 +81,51 @@ class FrozenBackboneTest(TestCase):
                 msg=backbone.name,
             )
             self.assertAllClose(backbone.get_weights(), before, msg=backbone.name)
+
+
+class BackboneInputTest(TestCase):
+    def test_bad_values_and_empty_batches_get_a_clear_error(self):
+        backbone = PointNet(embedding_dim=16)
+        points = random_points(4, 32)
+        points[2, 5, 1] = np.nan
+        points[3, 0, 0] = np.inf
+        for entry in (backbone, backbone.predict, backbone.predict_on_batch):
+            with self.assertRaisesRegex(DataFormatError, r"2 points have NaN.*shape 2, point 5"):
+                entry(points)
+            with self.assertRaisesRegex(ValueError, r"an empty batch, shape \(0, 32, 3\)"):
+                entry(np.zeros((0, 32, 3), "float32"))
+            with self.assertRaisesRegex(ValueError, r"\(batch, num_points, 3\)"):
+                entry(np.zeros((2, 32, 4), "float32"))
+        with self.assertRaisesRegex(ValueError, "at least 20 points"):
+            DGCNN(k=20, embedding_dim=16).predict(random_points(2, 8))
+
+    def test_unknown_arguments_are_rejected(self):
+        with self.assertRaisesRegex(TypeError, r"'kk'. It accepts: k, edge_filters"):
+            DGCNN(kk=5)
+        with self.assertRaisesRegex(TypeError, "'embeding_dim'"):
+            PointNet.from_preset("ttp_shapenet", embeding_dim=256)
+
+    def test_compiled_call_takes_any_point_count(self):
+        # Traced with the number of points unknown (a second point count
+        # after the first trace), then run at two counts.
+        for backbone in (PointNet(embedding_dim=16), DGCNN(k=4, embedding_dim=16)):
+            backend = keras.backend.backend()
+            if backend == "tensorflow":
+                import tensorflow as tf
+
+                compiled = tf.function(
+                    lambda x: backbone(x)["global_features"],
+                    jit_compile=True,
+                    input_signature=[tf.TensorSpec((None, None, 3), "float32")],
+                )
+            elif backend == "jax":
+                import jax
+
+                compiled = jax.jit(lambda x: backbone(x)["global_features"])
+            else:
+                pytest.skip("torch runs eagerly here")
+            for n in (32, 48):
+                points = random_points(2, n, seed=n)
+                self.assertAllClose(
+                    compiled(points), backbone(points)["global_features"], atol=1e-4
+                )
