@@ -491,7 +491,7 @@ def report(backbone, batch_size, num_points, args, repeats, peak):
         f"{args.repeats} after {args.warmup} warm-up; an epoch of {SHAPES} shapes = {steps} steps"
     )
     print(
-        f"{'implementation':15} {'step s':>8} {'epoch s':>8} {'peak GiB':>9} "
+        f"{'implementation':19} {'step s':>8} {'epoch s':>8} {'peak GiB':>9} "
         f"{'GFLOP/s':>8} {'% peak':>7} {'vs eager':>9}  time shares"
     )
     shape = ["--backbones", backbone, "--num-points", str(num_points),
@@ -523,7 +523,7 @@ def print_row(row, results, flops, steps, peak, steps_s):
     label = name if policy == "float32" else f"{name}/{POLICY_LABEL[policy]}"
     failures = [result for result in results if isinstance(result, str)]
     if failures:
-        print(f"{label:15} {failures[0]}", flush=True)
+        print(f"{label:19} {failures[0]}", flush=True)
         return
     step = statistics.median([t for result in results for t in result["times"]])
     steps_s[row] = step
@@ -534,7 +534,7 @@ def print_row(row, results, flops, steps, peak, steps_s):
     )
     peak_gib = max(result["peak_gib"] for result in results)
     print(
-        f"{label:15} {step:8.2f} {step * steps:8.1f} {peak_gib:9.2f} "
+        f"{label:19} {step:8.2f} {step * steps:8.1f} {peak_gib:9.2f} "
         f"{flops / step / 1e9:8.0f} {100 * flops / step / 1e9 / peak:6.0f}% "
         f"{eager / step:8.2f}x  {shares}",
         flush=True,
