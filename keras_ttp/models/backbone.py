@@ -2,10 +2,10 @@ import keras
 
 from keras_ttp.models.checks import ChecksInputPoints
 from keras_ttp.models.checks import check_input_points
-from keras_ttp.models.checks import check_keyword_arguments
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
 from keras_ttp.presets.preset_loader import PresetLoader
+from keras_ttp.utils.arguments import check_keyword_arguments
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
@@ -49,12 +49,15 @@ class Backbone(ChecksInputPoints, keras.Model):
         super().__init__(
             inputs=inputs, outputs=pooling_stage.backbone_outputs(stage_inputs), **kwargs
         )
-        # Both reuse the graph's own layers: the weights file lists each
-        # variable once, under the graph's layers, as before the stage.
         if kwargs.get("dtype") is not None:  # Keras's functional models drop it
             self.dtype_policy = kwargs["dtype"]
-        self.pooling_stage = pooling_stage
-        self.trunk = keras.Model(inputs, stage_inputs, name=f"{self.name}_trunk")
+        # The stage and the trunk reuse the graph's own layers. Held by a
+        # plain object, which Keras's saving does not walk: the weights
+        # file names each variable once, by the graph's layers, as before
+        # the stage existed.
+        self._pooling = PoolingPath(
+            keras.Model(inputs, stage_inputs, name=f"{self.name}_trunk"), pooling_stage
+        )
 
     def __call__(self, inputs, *args, **kwargs):
         self.check_points_shape(getattr(inputs, "shape", None))
@@ -91,8 +94,8 @@ class Backbone(ChecksInputPoints, keras.Model):
         `[1, num_points - 1]`.
         """
         self.check_points_shape(points.shape)
-        features = self.trunk(points, training=training)
-        return self.pooling_stage(features, training=training, rank=rank)
+        features = self._pooling.trunk(points, training=training)
+        return self._pooling.stage(features, training=training, rank=rank)
 
     def get_config(self):
         return {
@@ -165,3 +168,12 @@ class Backbone(ChecksInputPoints, keras.Model):
             model_card=model_card,
             overwrite=overwrite,
         )
+
+
+class PoolingPath:
+    """A backbone's `trunk` (its clouds to the stage's input, a functional
+    model) and its `PoolingStage`."""
+
+    def __init__(self, trunk, stage):
+        self.trunk = trunk
+        self.stage = stage

@@ -1,35 +1,9 @@
-"""Checks at the public entries of keras-ttp's models: constructor keyword
-arguments, and the point clouds given to `__call__`, `fit`, `predict` and
+"""Checks at the public entries of keras-ttp's models: the point clouds given to `__call__`, `fit`, `predict` and
 `evaluate`."""
-
-import inspect
 
 import numpy as np
 
 from keras_ttp.datasets.validation import check_points
-
-# What `keras.Model.__init__` takes besides a subclass's own arguments.
-MODEL_KEYWORDS = ("name", "trainable", "dtype")
-
-
-def check_keyword_arguments(cls, kwargs, allowed=MODEL_KEYWORDS):
-    """Raises `TypeError` for the keyword arguments in `kwargs` that neither
-    `cls`'s constructor nor Keras (`allowed`) takes, listing those accepted:
-    a misspelled argument must not be silently ignored."""
-    unknown = sorted(set(kwargs) - set(allowed))
-    if not unknown:
-        return
-    parameters = inspect.signature(cls.__init__).parameters.values()
-    accepted = [
-        p.name for p in parameters
-        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-    ]  # fmt: skip
-    raise TypeError(
-        f"{cls.__name__} got unexpected keyword argument(s) "
-        f"{', '.join(repr(name) for name in unknown)}. It accepts: "
-        f"{', '.join(accepted + [a for a in allowed if a not in accepted])}."
-    )
-
 
 def check_input_points(x, model):
     """Checks the clouds a user gives `model`'s `fit`, `predict`,

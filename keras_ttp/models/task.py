@@ -1,12 +1,12 @@
 import keras
 
 from keras_ttp.layers.batch_norm import batch_norm
-from keras_ttp.models.checks import MODEL_KEYWORDS
 from keras_ttp.models.checks import ChecksInputPoints
-from keras_ttp.models.checks import check_keyword_arguments
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
 from keras_ttp.presets.preset_loader import PresetLoader
+from keras_ttp.utils.arguments import MODEL_KEYWORDS
+from keras_ttp.utils.arguments import check_keyword_arguments
 from keras_ttp.utils.compiling import compile_from_saved_config
 from keras_ttp.utils.compiling import use_xla_on_tensorflow
 

@@ -7,7 +7,7 @@ from keras_ttp.layers.batch_norm import batch_norm
 from keras_ttp.layers.recycling_max_pooling import RecycledRank
 from keras_ttp.losses.nt_xent import NTXent
 from keras_ttp.models.checks import ChecksInputPoints
-from keras_ttp.models.checks import check_keyword_arguments
+from keras_ttp.utils.arguments import check_keyword_arguments
 from keras_ttp.utils.compiling import compile_from_saved_config
 from keras_ttp.utils.compiling import use_xla_on_tensorflow
 

@@ -28,6 +28,7 @@ from keras_ttp.presets.preset_utils import WEIGHTS_FILE
 from keras_ttp.presets.preset_utils import file_sha256
 from keras_ttp.presets.preset_utils import get_preset_dir
 from keras_ttp.presets.preset_utils import load_json
+from keras_ttp.utils.arguments import check_keyword_arguments
 
 BACKBONE = "keras_ttp>Backbone"
 TASK = "keras_ttp>Task"
@@ -133,6 +134,7 @@ class PresetLoader:
                 f"{cls.__name__}: load it with `{found.__name__}.from_preset`."
             )
         self.check_nested(filename, config.get("config"), "config")
+        check_keyword_arguments(found, overrides)
         config = copy.deepcopy(config)
         try:
             config["config"] = {**config["config"], **overrides}

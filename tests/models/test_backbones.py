@@ -102,7 +102,7 @@ class BackboneInputTest(TestCase):
     def test_unknown_arguments_are_rejected(self):
         with self.assertRaisesRegex(TypeError, r"'kk'. It accepts: k, edge_filters"):
             DGCNN(kk=5)
-        with self.assertRaisesRegex(TypeError, "'embeding_dim'"):
+        with self.assertRaisesRegex(TypeError, "'embeding_dim'. It accepts: embedding_dim"):
             PointNet.from_preset("ttp_shapenet", embeding_dim=256)
 
     def test_compiled_call_takes_any_point_count(self):

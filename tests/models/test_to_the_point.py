@@ -141,7 +141,9 @@ class ToThePointTest(TestCase):
                     models.append(model)
                 fast, plain = models
                 perturb_weights(fast)
-                bn = fast.backbone.pooling_stage.batch_norm
+                bn = fast.backbone.get_layer(
+                    "conv3_bn" if make_backbone is small_pointnet else "conv5_bn"
+                )
                 gamma = keras.ops.convert_to_numpy(bn.gamma)
                 bn.gamma.assign(gamma * np.where(np.arange(len(gamma)) % 2, 1, -1))
                 plain.set_weights(fast.get_weights())
