@@ -42,6 +42,9 @@ from keras_ttp import datasets
 from keras_ttp import evaluation
 from keras_ttp import models
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import learning_curve  # noqa: E402  (tools/learning_curve.py)
+
 SETTINGS = {
     "fractions": [0.01, 0.05, 0.1, 1.0],
     "seeds": [0, 1, 2],
@@ -117,14 +120,8 @@ def summarize(runs):
 
 
 def plot(summary, path):
-    try:
-        import matplotlib
-    except ImportError as error:
-        raise ImportError("--plot needs matplotlib: pip install keras-ttp[plots]") from error
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axis = pyplot.subplots(figsize=(5.5, 4))
+    """Test accuracy against the fraction of labels, a line per start."""
+    figure, axis = learning_curve.import_pyplot().subplots(figsize=(5.5, 4))
     for start in STARTS:
         rows = [(float(k.split("%")[0]), v) for k, v in summary.items() if k.endswith(start)]
         if rows:
@@ -135,10 +132,7 @@ def plot(summary, path):
     axis.set_xlabel("labelled train shapes (%)")
     axis.set_ylabel("test accuracy (%)")
     axis.legend()
-    figure.tight_layout()
-    figure.savefig(cli.make_parent(path), dpi=100)
-    pyplot.close(figure)
-    print(f"Label efficiency plotted in {path}")
+    learning_curve.save_figure(figure, path, "Label efficiency")
 
 
 def main(argv=None):

@@ -240,14 +240,7 @@ def read_log(run_dir):
 
 def plot(curves, run_dirs, path):
     """Validation accuracy and loss terms against epochs, a column a run."""
-    try:
-        import matplotlib
-    except ImportError as error:
-        raise ImportError("--plot needs matplotlib: pip install keras-ttp[plots]") from error
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(
+    figure, axes = import_pyplot().subplots(
         2, len(curves), figsize=(5.5 * len(curves), 7), squeeze=False, sharex="col"
     )
     for column, (curve, run_dir) in enumerate(zip(curves, run_dirs)):
@@ -271,10 +264,28 @@ def plot(curves, run_dirs, path):
         bottom.set_xlabel("pre-training epoch")
         bottom.set_ylabel("loss")
         bottom.legend(fontsize=8)
+    save_figure(figure, path, "Learning curve")
+
+
+def import_pyplot():
+    """matplotlib's `pyplot`, drawing to files only (the Agg backend), or
+    an `ImportError` that says how to install it."""
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise ImportError("plots need matplotlib: pip install keras-ttp[plots]") from error
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def save_figure(figure, path, what):
+    """Writes `figure` to the PNG `path` and closes it."""
     figure.tight_layout()
     figure.savefig(cli.make_parent(path), dpi=100)
-    pyplot.close(figure)
-    print(f"Learning curve plotted in {path}")
+    import_pyplot().close(figure)
+    print(f"{what} plotted in {path}")
 
 
 def main(argv=None):

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from keras_ttp.models import PointNet
 from tests.test_case import TestCase
@@ -35,3 +36,13 @@ class LabelEfficiencyTest(TestCase):
         # Started again, the finished fine-tunings are kept, not redone.
         label_efficiency.main(args)
         self.assertEqual(json.load(open(output))["runs"], record["runs"])
+
+    def test_plot(self):
+        pytest.importorskip("matplotlib")
+        summary = {"1% preset": {"test_mean": 50.0, "test_std": 2.0},
+                   "1% random": {"test_mean": 40.0, "test_std": 3.0},
+                   "100% preset": {"test_mean": 90.0, "test_std": 0.0}}  # fmt: skip
+        path = os.path.join(self.tmp_dir, "label_efficiency.png")
+        label_efficiency.plot(summary, path)
+        with open(path, "rb") as file:
+            self.assertEqual(file.read(8), b"\x89PNG\r\n\x1a\n")
