@@ -22,10 +22,12 @@ so the curve grows as the run goes); the snapshot with the best validation
 draws validation accuracy and the three loss terms of `log.csv` against the
 epochs, one column per run (needs matplotlib: `pip install keras-ttp[plots]`).
 
-`--score-test` scores the test split once, for the chosen snapshot only: the
-SVM fit on the whole train split, both columns, and with `--robustness` the
-corrupted test clouds. It is refused when the run's file already holds a
-test score (`--overwrite` replaces it): the test split never selects.
+`--score-test` scores the test split once, for the chosen snapshot only (so
+only after the run's last snapshot is in): the SVM fit on the whole train
+split, both columns, and with `--robustness` the corrupted test clouds. It
+is refused when the run's file already holds a test score (`--overwrite`
+replaces it), and a later snapshot that changes the choice is warned about:
+the test split never selects.
 
 `--models` scores presets (registered names or folders) and random
 initialisation (`<backbone>_random_seed<s>`, as in `tools/results.py`) on
@@ -165,6 +167,10 @@ def write_curve(path, curve, select, description, split):
         "chosen_epoch": choose(curve["snapshots"], select),
         **cli.run_info(),
     })  # fmt: skip
+    tested = curve.get("test", {}).get("epoch")
+    if tested is not None and tested != curve["chosen_epoch"]:
+        print(f"Warning: {path} holds the test score of epoch {tested}, but validation now "
+              f"chooses epoch {curve['chosen_epoch']}: score the test split after the last snapshot")  # fmt: skip
     cli.write_json(path, curve)
     return curve
 
