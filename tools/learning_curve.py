@@ -244,8 +244,20 @@ def read_log(run_dir):
     return columns
 
 
-def plot(curves, run_dirs, path):
-    """Validation accuracy and loss terms against epochs, a column a run."""
+def random_init_scores(results_dir, backbone):
+    """The fair validation accuracies of the stored random-init models of
+    `backbone` (`validation_<backbone>_random_seed<s>.json`)."""
+    names = sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []
+    prefix = f"validation_{backbone}_random_seed"
+    return [
+        read_json(os.path.join(results_dir, n), {})["svm_fair"]["accuracy"]
+        for n in names if n.startswith(prefix) and n.endswith(".json")
+    ]  # fmt: skip
+
+
+def plot(curves, run_dirs, path, results_dir="docs/results"):
+    """Validation accuracy and loss terms against epochs, a column a run,
+    with the mean fair accuracy of random initialisation when stored."""
     figure, axes = import_pyplot().subplots(
         2, len(curves), figsize=(5.5 * len(curves), 7), squeeze=False, sharex="col"
     )
@@ -255,9 +267,14 @@ def plot(curves, run_dirs, path):
         for metric, label in (("svm_c0.1", "SVM, C = 0.1"), ("svm_fair", "SVM, standardised, C by 5-fold CV")):
             values = [accuracy_of(curve["snapshots"][str(e)][metric]) for e in epochs]
             top.plot(epochs, values, marker="o", label=label)
-        rotated = [curve["snapshots"][str(e)].get("robustness_c0.1", {}).get("rotated") for e in epochs]
-        if epochs and None not in rotated:
-            top.plot(epochs, rotated, marker="s", linestyle="--", label="SVM, C = 0.1, rotated")
+        rotated = [(e, curve["snapshots"][str(e)]["robustness_c0.1"]["rotated"])
+                   for e in epochs if "robustness_c0.1" in curve["snapshots"][str(e)]]  # fmt: skip
+        if rotated:
+            top.plot(*zip(*rotated), marker="s", linestyle="--", label="SVM, C = 0.1, rotated")
+        random = random_init_scores(results_dir, curve["run"].split("_")[0])
+        if random:
+            top.axhline(np.mean(random), color="black", linestyle="--", linewidth=1,
+                        label=f"random init, standardised (mean of {len(random)})")  # fmt: skip
         if curve.get("chosen_epoch") is not None:
             top.axvline(curve["chosen_epoch"], color="grey", linestyle=":", label="chosen")
         top.set_title(f"{curve['run']}: validation (ModelNet10 train, 20 %)")
@@ -321,7 +338,7 @@ def main(argv=None):
     for name in args.models:
         model_scores(name, data, args.results_dir, robustness=args.robustness)
     if args.plot and curves:
-        plot(curves, args.runs, args.plot)
+        plot(curves, args.runs, args.plot, args.results_dir)
     return 0
 
 

@@ -106,7 +106,15 @@ class LearningCurveTest(TestCase):
             "25": {"svm_c0.1": 80.0, "svm_fair": {"accuracy": 82.0}, "robustness_c0.1": {"rotated": 50.0}},
         }}  # fmt: skip
         path = os.path.join(self.tmp_dir, "curve.png")
-        learning_curve.plot([curve, curve], [run_dir, run_dir], path)
+        results_dir = os.path.join(self.tmp_dir, "results")
+        for seed, accuracy in enumerate((70.0, 72.0)):
+            learning_curve.cli.write_json(
+                os.path.join(results_dir, f"validation_pointnet_random_seed{seed}.json"),
+                {"svm_fair": {"accuracy": accuracy}},
+            )
+        self.assertEqual(learning_curve.random_init_scores(results_dir, "pointnet"), [70.0, 72.0])
+        self.assertEqual(learning_curve.random_init_scores(results_dir, "dgcnn"), [])
+        learning_curve.plot([curve, curve], [run_dir, run_dir], path, results_dir)
         with open(path, "rb") as file:
             self.assertEqual(file.read(8), b"\x89PNG\r\n\x1a\n")
 
