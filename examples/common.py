@@ -113,9 +113,6 @@ def validation_split(labels, fraction, seed):
     )
 
 
-def keep_best_epoch(epochs):
-    """A callback that restores, at the end of `fit`, the weights of the
-    epoch with the best validation accuracy (it never stops early)."""
-    return keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
-    )
+# A callback restoring the weights of the epoch with the best validation
+# accuracy at the end of `fit`.
+keep_best_epoch = workflows.keep_best_epoch

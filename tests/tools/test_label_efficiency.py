@@ -1,0 +1,48 @@
+"""tools/label_efficiency.py --quick: the plumbing on tiny synthetic data."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_ttp.models import PointNet
+from tests.test_case import TestCase
+from tools import label_efficiency
+
+
+class LabelEfficiencyTest(TestCase):
+    def test_quick(self):
+        preset = os.path.join(self.tmp_dir, "tiny")
+        PointNet(embedding_dim=16).save_to_preset(preset)
+        output = os.path.join(self.tmp_dir, "label_efficiency.json")
+        args = ["--quick", "--preset", preset, "--output", output, "--epochs", "1"]
+        label_efficiency.main(args)
+        record = json.load(open(output))
+        # 20 %: two seeds, both starts; 100 %: the first seed only.
+        keys = sorted((r["fraction"], r["start"], r["seed"]) for r in record["runs"])
+        self.assertEqual(keys, [(0.2, "preset", 0), (0.2, "preset", 1), (0.2, "random", 0),
+                                (0.2, "random", 1), (1.0, "preset", 0), (1.0, "random", 0)])  # fmt: skip
+        runs = {(r["fraction"], r["start"], r["seed"]): r for r in record["runs"]}
+        # Synthetic train: 6 classes x 10, 2 each held out: 48 to fit.
+        self.assertEqual(record["validation"], {"num_fit": 48, "num_validation": 12})
+        self.assertEqual(runs[(0.2, "preset", 0)]["num_labels"], 12)  # 2 of 8 per class
+        self.assertEqual(runs[(1.0, "random", 0)]["num_labels"], 48)
+        self.assertEqual(record["summary"]["20% preset"]["seeds"], [0, 1])
+        self.assertAlmostEqual(
+            record["summary"]["20% random"]["test_mean"],
+            np.mean([runs[(0.2, "random", s)]["test_accuracy"] for s in (0, 1)]),
+        )
+        # Started again, the finished fine-tunings are kept, not redone.
+        label_efficiency.main(args)
+        self.assertEqual(json.load(open(output))["runs"], record["runs"])
+
+    def test_plot(self):
+        pytest.importorskip("matplotlib")
+        summary = {"1% preset": {"test_mean": 50.0, "test_std": 2.0},
+                   "1% random": {"test_mean": 40.0, "test_std": 3.0},
+                   "100% preset": {"test_mean": 90.0, "test_std": 0.0}}  # fmt: skip
+        path = os.path.join(self.tmp_dir, "label_efficiency.png")
+        label_efficiency.plot(summary, path)
+        with open(path, "rb") as file:
+            self.assertEqual(file.read(8), b"\x89PNG\r\n\x1a\n")

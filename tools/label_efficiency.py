@@ -1,0 +1,197 @@
+"""Label efficiency: fine-tunes `PointCloudClassifier` on a fraction of the
+ModelNet10 train labels, from a preset and from random initialisation.
+
+For every fraction (default 1, 5, 10 and 100 %) a stratified, seeded subset
+(`keras_ttp.evaluation.stratified_subset`, at least one shape per class) of
+the fit part of the fixed validation split
+(`keras_ttp.evaluation.validation_split`) is labelled; the classifier, its
+encoder from `--preset` or the preset's architecture freshly initialised
+(the same Keras seed for both), is fine-tuned end to end with Adam (1e-3)
+and sparse cross-entropy on a fresh random `--num-points` of each shape
+every epoch. The epoch whose weights are kept is the one with the best
+accuracy on the validation split (`keras_ttp.workflows.keep_best_epoch`); the
+test split then scores that one model once and chooses nothing. Fractions
+below 100 % are repeated for every `--seeds` (the subset and the
+initialisation change with the seed); 100 % uses the first seed.
+
+Results go to `--output` (default `docs/results/label_efficiency_<backbone>
+.json`): every fine-tuning as it finishes (a run started again skips those
+done), and a summary, mean +- std over the seeds per fraction and start.
+`--plot` draws test accuracy against the fraction of labels (matplotlib).
+
+`--quick` checks the plumbing in seconds: a few synthetic shapes (not
+ModelNet10), 64 points, 2 epochs, fractions 20 and 100 %, 2 seeds, and
+without `--preset` a tiny random PointNet saved as a stand-in preset.
+
+    python tools/label_efficiency.py --data-dir ../shared/data \\
+        --preset ttp_shapenet_pointnet --epochs 100
+    python tools/label_efficiency.py --quick --output /tmp/quick.json
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import keras
+import numpy as np
+
+from keras_ttp import datasets
+from keras_ttp import evaluation
+from keras_ttp import models
+from keras_ttp import workflows
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import learning_curve  # noqa: E402  (tools/learning_curve.py)
+
+SETTINGS = {
+    "fractions": [0.01, 0.05, 0.1, 1.0],
+    "seeds": [0, 1, 2],
+    "epochs": 100,
+    "batch_size": 32,
+    "num_points": 1024,
+    "jit_compile": "auto",  # XLA on tensorflow (`Task.compile`)
+}
+# Tiny models run eagerly: tracing would take longer than the training.
+QUICK = {"fractions": [0.2, 1.0], "seeds": [0, 1], "epochs": 2, "batch_size": 8,
+         "num_points": 64, "jit_compile": False, "run_eagerly": True}  # fmt: skip
+STARTS = ("preset", "random")
+
+
+def datasets_for(train, test, subset, validation, batch_size, num_points, seed):
+    """The fit, validation and test `PointCloudDataset`s: the labelled
+    `subset` of train resampled every epoch, the others on their first
+    `num_points` points."""
+    Dataset = datasets.PointCloudDataset
+    fit = Dataset(
+        train.points[subset], train.labels[subset], min(batch_size, len(subset)),
+        num_points, shuffle=True, drop_last=True, seed=seed,
+    )  # fmt: skip
+    fixed = [
+        Dataset(points, labels, batch_size, num_points, shuffle=False, resample=False)
+        for points, labels in [(train.points[validation], train.labels[validation]), (test.points, test.labels)]
+    ]  # fmt: skip
+    return fit, *fixed
+
+
+def fine_tune(preset, start, train, test, split, fraction, seed, settings, verbose=2):
+    """Fine-tunes one classifier; returns its record."""
+    fit, validation = split
+    subset = fit[evaluation.stratified_subset(train.labels[fit], fraction, seed)]
+    keras.utils.set_random_seed(seed)
+    backbone = models.Backbone.from_preset(preset, load_weights=start == "preset")
+    classifier = models.PointCloudClassifier(backbone, num_classes=len(train.class_names))
+    # Adam(1e-3), sparse cross-entropy, accuracy
+    classifier.compile(
+        jit_compile=settings["jit_compile"], run_eagerly=settings.get("run_eagerly", False)
+    )
+    fit_data, validation_data, test_data = datasets_for(
+        train, test, subset, validation, settings["batch_size"], settings["num_points"], seed
+    )
+    epochs = settings["epochs"]
+    history = classifier.fit(
+        fit_data, validation_data=validation_data, epochs=epochs,
+        callbacks=[workflows.keep_best_epoch(epochs)], verbose=verbose,
+    )  # fmt: skip
+    val_accuracy = history.history["val_accuracy"]
+    best = int(np.argmax(val_accuracy))
+    test_accuracy = classifier.evaluate(test_data, return_dict=True, verbose=0)["accuracy"]
+    return {
+        "fraction": fraction, "start": start, "seed": seed, "num_labels": len(subset),
+        "best_epoch": best + 1, "validation_accuracy": 100 * val_accuracy[best],
+        "test_accuracy": 100 * test_accuracy,
+    }  # fmt: skip
+
+
+def summarize(runs):
+    """`{"<fraction> <start>": {"test": mean/std, "validation": ..., "n"}}`."""
+    table = {}
+    for key in sorted({(r["fraction"], r["start"]) for r in runs}):
+        chosen = [r for r in runs if (r["fraction"], r["start"]) == key]
+        table[f"{100 * key[0]:g}% {key[1]}"] = {
+            "test_mean": float(np.mean([r["test_accuracy"] for r in chosen])),
+            "test_std": float(np.std([r["test_accuracy"] for r in chosen])),
+            "validation_mean": float(np.mean([r["validation_accuracy"] for r in chosen])),
+            "num_labels": chosen[0]["num_labels"],
+            "seeds": [r["seed"] for r in chosen],
+        }
+    return table
+
+
+def plot(summary, path):
+    """Test accuracy against the fraction of labels, a line per start."""
+    figure, axis = learning_curve.import_pyplot().subplots(figsize=(5.5, 4))
+    for start in STARTS:
+        rows = [(float(k.split("%")[0]), v) for k, v in summary.items() if k.endswith(start)]
+        if rows:
+            x, values = zip(*sorted(rows))
+            axis.errorbar(x, [v["test_mean"] for v in values], [v["test_std"] for v in values],
+                          marker="o", capsize=3, label=start)  # fmt: skip
+    axis.set_xscale("log")
+    axis.set_xlabel("labelled train shapes (%)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.legend()
+    learning_curve.save_figure(figure, path, "Label efficiency")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="folder with modelnet10_ply_hdf5_2048/ (default: synthetic shapes)")
+    parser.add_argument("--preset", help="the pre-trained encoder (name or folder)")
+    parser.add_argument("--fractions", type=float, nargs="+")
+    parser.add_argument("--seeds", type=int, nargs="+")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--num-points", type=int)
+    parser.add_argument("--output", help="results JSON (default: docs/results/label_efficiency_<backbone>.json)")
+    parser.add_argument("--plot", help="write the plot to this PNG")
+    parser.add_argument("--quick", action="store_true", help="a seconds-long check on synthetic shapes")
+    args = parser.parse_args(argv)
+    settings = dict(QUICK if args.quick else SETTINGS)
+    for name in settings:
+        if getattr(args, name, None) is not None:
+            settings[name] = getattr(args, name)
+    if not all(0 < f <= 1 for f in settings["fractions"]):
+        parser.error("--fractions are fractions of the labels, in (0, 1]")
+    if args.quick:
+        train, test, data = workflows.load_classification_data(None, num_per_class=10, num_points=64)
+    else:
+        train, test, data = workflows.load_classification_data(args.data_dir)
+    preset = args.preset
+    with tempfile.TemporaryDirectory() as stand_in:
+        if preset is None:
+            if not args.quick:
+                parser.error("--preset is required (e.g. ttp_shapenet_pointnet)")
+            preset = os.path.join(stand_in, "tiny_pointnet")
+            models.PointNet(embedding_dim=16).save_to_preset(preset)
+        backbone_name = type(models.Backbone.from_preset(preset, load_weights=False)).__name__.lower()
+        output = args.output or f"docs/results/label_efficiency_{backbone_name}.json"
+        split = evaluation.validation_split(train.labels)
+        stored = json.load(open(output)) if os.path.exists(output) else {}
+        runs = [r for r in stored.get("runs", []) if r["fraction"] in settings["fractions"]]
+        done = {(r["fraction"], r["start"], r["seed"]) for r in runs}
+        for fraction in settings["fractions"]:
+            seeds = settings["seeds"] if fraction < 1.0 else settings["seeds"][:1]
+            for seed in seeds:
+                for start in STARTS:
+                    if (fraction, start, seed) in done:
+                        continue
+                    print(f"--- {100 * fraction:g}% of the labels, {start}, seed {seed}", flush=True)
+                    runs.append(fine_tune(preset, start, train, test, split, fraction, seed, settings))
+                    record = {
+                        "data": data, "preset": args.preset or "tiny random PointNet (--quick)",
+                        "settings": settings, "validation": {"num_fit": len(split[0]), "num_validation": len(split[1])},
+                        "runs": runs, "summary": summarize(runs), **workflows.run_info(),
+                    }  # fmt: skip
+                    workflows.write_json(output, record)
+    for key, row in summarize(runs).items():
+        print(f"{key}: test {row['test_mean']:.2f} +- {row['test_std']:.2f} "
+              f"({row['num_labels']} labels, seeds {row['seeds']})")  # fmt: skip
+    if args.plot:
+        plot(summarize(runs), args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
