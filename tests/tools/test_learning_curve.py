@@ -108,7 +108,7 @@ class LearningCurveTest(TestCase):
         path = os.path.join(self.tmp_dir, "curve.png")
         results_dir = os.path.join(self.tmp_dir, "results")
         for seed, accuracy in enumerate((70.0, 72.0)):
-            learning_curve.cli.write_json(
+            learning_curve.workflows.write_json(
                 os.path.join(results_dir, f"validation_pointnet_random_seed{seed}.json"),
                 {"svm_fair": {"accuracy": accuracy}},
             )
