@@ -1,9 +1,10 @@
-"""Checks at the public entries of keras-ttp's models: the point clouds given to `__call__`, `fit`, `predict` and
-`evaluate`."""
+"""Checks at the public entries of keras-ttp's models: the point clouds
+given to `__call__`, `fit`, `predict` and `evaluate`."""
 
 import numpy as np
 
 from keras_ttp.datasets.validation import check_points
+
 
 def check_input_points(x, model):
     """Checks the clouds a user gives `model`'s `fit`, `predict`,
