@@ -166,6 +166,44 @@ def synchronize_batch_norm(model, synchronized=True):
     return count
 
 
+def multi_worker_logs(logs):
+    """`logs`, a training or test step's, with every scalar given shape
+    `(1,)` when the step runs under tensorflow's
+    `MultiWorkerMirroredStrategy` with several workers; unchanged
+    otherwise.
+
+    Keras 3.15's tensorflow trainer reduces such a step's logs with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on a scalar
+    ("Invalid reduction dimension 0 for input with 0 dimensions",
+    tensorflow/tensorflow#72388); on a `(1,)` value it is the mean over
+    the replicas, a scalar again, as under `MirroredStrategy`."""
+    if keras.backend.backend() != "tensorflow":
+        return logs
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return logs
+    if not strategy.extended._in_multi_worker_mode():
+        return logs
+    return keras.tree.map_structure(
+        lambda value: tf.reshape(value, [1]) if value.shape.rank == 0 else value,
+        logs,
+    )
+
+
+class MultiWorkerLogs:
+    """Mixin for `keras.Model` subclasses: their `train_step` and
+    `test_step` logs go through `multi_worker_logs`, so that `fit` and
+    `evaluate` run under `MultiWorkerMirroredStrategy`."""
+
+    def train_step(self, *args, **kwargs):
+        return multi_worker_logs(super().train_step(*args, **kwargs))
+
+    def test_step(self, *args, **kwargs):
+        return multi_worker_logs(super().test_step(*args, **kwargs))
+
+
 def process_index_and_count():
     """`(index, count)` of this process among the training processes:
     jax's (after `keras.distribution.initialize`), or tensorflow's worker
@@ -208,6 +246,77 @@ def process_shard(data, index=None, count=None):
         )
         return data.shard(count, index).with_options(options)
     return data[index::count]
+
+
+def process_input(dataset):
+    """What `fit` should be given for this process's batches: `dataset`,
+    this process's shard (`process_shard`) batched with `global batch /
+    processes` clouds, a `tf.data.Dataset` or a `keras.utils.PyDataset`.
+
+    Under tensorflow's `MultiWorkerMirroredStrategy` with several workers:
+    a `tf.distribute.DistributedDataset`
+    (`strategy.distribute_datasets_from_function`) in which the process's
+    replicas take equal consecutive parts of each of its batches, and
+    which tensorflow neither shards nor rebatches again (given the process's
+    dataset itself, it would treat each batch as a global one and split it
+    over every worker's replicas). The global batch of a step is then
+    process 0's batch, then process 1's, and so on. Every process must
+    yield the same number of batches (`process_shard` of an array gives
+    equal shards; drop a last partial batch).
+
+    Otherwise `dataset` itself: jax's `DataParallel` assembles the global
+    batch from the processes' batches, `MirroredStrategy` splits a batch
+    over the host's devices."""
+    if keras.backend.backend() != "tensorflow":
+        return dataset
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return dataset
+    if not strategy.extended._in_multi_worker_mode():
+        return dataset
+    if not hasattr(dataset, "element_spec"):
+        dataset = _tf_dataset(dataset)
+
+    def replica_batches(context):
+        local_replicas = context.num_replicas_in_sync // context.num_input_pipelines
+        if local_replicas == 1:
+            return dataset
+        return dataset.rebatch(_local_batch_size(dataset) // local_replicas)
+
+    return strategy.distribute_datasets_from_function(replica_batches)
+
+
+def _tf_dataset(py_dataset):
+    """A `keras.utils.PyDataset`'s batches, in order, as a
+    `tf.data.Dataset` (`on_epoch_end` called after the last one)."""
+    import numpy as np
+    import tensorflow as tf
+
+    first = py_dataset[0]
+    signature = keras.tree.map_structure(
+        lambda a: tf.TensorSpec((None,) + np.shape(a)[1:], np.asarray(a).dtype),
+        first,
+    )
+
+    def batches():
+        for i in range(len(py_dataset)):
+            yield py_dataset[i]
+        py_dataset.on_epoch_end()
+
+    return tf.data.Dataset.from_generator(batches, output_signature=signature)
+
+
+def _local_batch_size(dataset):
+    import tensorflow as tf
+
+    size = tf.get_static_value(
+        tf.data.experimental.cardinality(dataset.take(1).unbatch())
+    )
+    if size is None or size <= 0:
+        size = len(list(dataset.take(1).unbatch()))
+    return int(size)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 import keras
 
 from keras_ttp.layers.batch_norm import batch_norm
+from keras_ttp.distribution import MultiWorkerLogs
 from keras_ttp.models.checks import ChecksInputPoints
 from keras_ttp.presets import preset_utils
 from keras_ttp.presets import registry
@@ -12,7 +13,7 @@ from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
-class Task(ChecksInputPoints, keras.Model):
+class Task(ChecksInputPoints, MultiWorkerLogs, keras.Model):
     """Base class of the tasks: a functional model wrapping a `backbone`
     and a trainable `head`.
 

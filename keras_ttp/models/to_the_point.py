@@ -6,6 +6,7 @@ from keras_ttp.layers.augmentation import PointCloudAugmentation
 from keras_ttp.layers.batch_norm import batch_norm
 from keras_ttp.layers.recycling_max_pooling import RecycledRank
 from keras_ttp.losses.nt_xent import NTXent
+from keras_ttp.distribution import MultiWorkerLogs
 from keras_ttp.models.checks import ChecksInputPoints
 from keras_ttp.utils.arguments import check_keyword_arguments
 from keras_ttp.utils.compiling import compile_from_saved_config
@@ -13,7 +14,7 @@ from keras_ttp.utils.compiling import use_xla_on_tensorflow
 
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
-class ToThePoint(ChecksInputPoints, keras.Model):
+class ToThePoint(ChecksInputPoints, MultiWorkerLogs, keras.Model):
     """ToThePoint contrastive pre-training (Li et al., CVPR 2023).
 
     Every cloud is augmented twice; both views go through the backbone; the

@@ -39,7 +39,7 @@ def data():
     return points, labels
 
 
-def pretrainer(gather_negatives=True, synchronized=False):
+def pretrainer(gather_negatives=True, synchronized=False, learning_rate=0.1):
     import keras
 
     from keras_ttp.distribution import synchronize_batch_norm
@@ -58,7 +58,8 @@ def pretrainer(gather_negatives=True, synchronized=False):
     # SGD: the update is the gradient's (Adam's first step is its sign).
     # No XLA on either side: XLA is off under a strategy (compiling.py).
     model.compile(
-        optimizer=keras.optimizers.SGD(0.1, momentum=0.9), jit_compile=False
+        optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
+        jit_compile=False,
     )
     return model
 
@@ -187,6 +188,7 @@ def check_multi_worker(name):
 
     from keras_ttp.distribution import data_parallel
     from keras_ttp.distribution import process_index_and_count
+    from keras_ttp.distribution import process_input
     from keras_ttp.distribution import process_shard
 
     index, count = process_index_and_count()
@@ -202,15 +204,17 @@ def check_multi_worker(name):
         ]
     )
     with data_parallel(multi_worker=True):
-        distributed = pretrainer(synchronized=True)
+        # Two steps: a rate at which the single-device run stays finite.
+        distributed = pretrainer(synchronized=True, learning_rate=1e-3)
         distributed.build(points.shape)
         start = distributed.get_weights()
         # This process's shard only, in batches of the per-process size.
         shard = process_shard(tf.data.Dataset.from_tensor_slices(points))
-        logs, weights = train(distributed, shard.batch(local_batch), steps=STEPS)
+        batches = process_input(shard.batch(local_batch))
+        logs, weights = train(distributed, batches, steps=STEPS)
     result = {"index": index, "logs": logs, "weights": [w.tolist() for w in weights]}
     if index == 0:
-        reference = pretrainer(synchronized=True)
+        reference = pretrainer(synchronized=True, learning_rate=1e-3)
         reference.build(points.shape)
         reference.set_weights(start)
         result["reference"] = differences(

@@ -105,13 +105,6 @@ class DataParallelTest(TestCase):
         self.assert_equal_step(run_check("tf_fine_tuning"), terms=False)
 
     @only_on("tensorflow")
-    @pytest.mark.slow
-    @pytest.mark.xfail(
-        reason="known failure, issue #25 open: the second step's loss reduction "
-        "fails under MultiWorkerMirroredStrategy ('Invalid reduction dimension 0 "
-        "for input with 0 dimensions')",
-        strict=True,
-    )
     def test_tensorflow_two_workers_on_loopback(self):
         # Two processes, MultiWorkerMirroredStrategy, each reading its shard:
         # after two steps both hold the same weights, those of one process
