@@ -16,6 +16,11 @@ the order of `RUNS` (or of `--only`), each in its own process.
     python tools/reproduce.py --data-dir ../shared/data --runs-dir ../runs \
         --only pointnet_ttp_seed0 --epochs 2    # a short check
     python tools/reproduce.py --list
+
+The probes of `PROBES` (a horizontal rotation axis, the feature-transform
+regulariser, a rank per cloud, temperature 0.5) are not in the queue; run
+them by name, e.g. `--only pointnet_ftreg_seed0 --epochs 100`.
+`--dtype-policy mixed_bfloat16` pre-trains in bfloat16 (its own runs dir).
 """
 
 import argparse
@@ -26,6 +31,7 @@ import time
 
 import keras
 
+from keras_ttp import layers
 from keras_ttp import workflows
 
 # The paper's settings (docs/design.md section 2), its 800 epochs included.
@@ -35,12 +41,20 @@ SETTINGS = {
     "dgcnn": {"batch_size": 32, "num_points": 2048, "epochs": 800},
 }
 SNAPSHOT_EPOCHS = (25, 50, 100, 200, 400, 600, 800)
+# ToThePoint's arguments; "backbone" and "augmentation" hold the
+# backbone's and `PointCloudAugmentation`'s.
 VARIANTS = {
     "ttp": {},  # two branches with recycling: ToThePoint
     "norecycling": {"recycling": False},  # two branches, cross-branch term only
     "onebranch": {"branches": 1},  # one branch, intra-branch term only
+    # Probes of issue 28's item 7, compared on the validation split:
+    "authorsaxis": {"augmentation": {"rotation_axis": 2}},  # a horizontal axis
+    "ftreg": {"backbone": {"feature_transform_regularization": 1e-3}},  # PointNet
+    "persample": {"per_sample_rank": True},  # a rank r per cloud
+    "temperature05": {"temperature": 0.5},
 }
 ABLATIONS = ("norecycling", "onebranch")
+PROBES = ("authorsaxis", "ftreg", "persample", "temperature05")
 # Priority order: the presets first, then the ablations, then more seeds.
 RUNS = [
     f"{backbone}_{variant}_seed{seed}"
@@ -56,6 +70,17 @@ def parse_run(name):
     if backbone not in SETTINGS or variant not in VARIANTS or not seed.startswith("seed"):
         raise ValueError(f"unknown run {name!r}; the runs are: {', '.join(RUNS)}")
     return backbone, variant, int(seed.removeprefix("seed"))
+
+
+def variant_arguments(variant, seed):
+    """`(backbone arguments, ToThePoint arguments)` of `variant`."""
+    arguments = dict(VARIANTS[variant])
+    backbone_arguments = arguments.pop("backbone", {})
+    if "augmentation" in arguments:
+        arguments["augmentation"] = layers.PointCloudAugmentation(
+            seed=seed, name="augmentation", **arguments["augmentation"]
+        )
+    return backbone_arguments, arguments
 
 
 class EpochSeconds(keras.callbacks.Callback):
@@ -89,7 +114,7 @@ class BackboneSnapshots(keras.callbacks.Callback):
         os.replace(path + ".partial", path)  # whole or absent after a kill
 
 
-def run(name, data_dir, runs_dir, epochs=None):
+def run(name, data_dir, runs_dir, epochs=None, dtype_policy=None):
     """Pre-trains run `name` (or resumes it); returns its preset folder."""
     backbone_name, variant, seed = parse_run(name)
     folder = os.path.join(runs_dir, name)
@@ -99,10 +124,14 @@ def run(name, data_dir, runs_dir, epochs=None):
         return preset_dir
     settings = dict(SETTINGS[backbone_name])
     settings["epochs"] = epochs or settings["epochs"]
+    if dtype_policy:
+        keras.config.set_dtype_policy(dtype_policy)
+        settings["dtype_policy"] = dtype_policy
+    backbone_arguments, arguments = variant_arguments(variant, seed)
     points, data = workflows.load_pretraining_points(data_dir)
     print(f"{name}: {settings} on {data}", flush=True)
     keras.utils.set_random_seed(seed)  # the same initial weights on a restart
-    backbone = workflows.BACKBONES[backbone_name]()
+    backbone = workflows.BACKBONES[backbone_name](**backbone_arguments)
     os.makedirs(folder, exist_ok=True)
     log = keras.callbacks.CSVLogger(os.path.join(folder, "log.csv"), append=True)
     snapshots = BackboneSnapshots(
@@ -112,7 +141,7 @@ def run(name, data_dir, runs_dir, epochs=None):
     summary = workflows.pretrain_backbone(
         backbone, points, settings["epochs"], settings["batch_size"],
         settings["num_points"], os.path.join(folder, "backup"), seed,
-        verbose=2, callbacks=[EpochSeconds(), log, snapshots], **VARIANTS[variant],
+        verbose=2, callbacks=[EpochSeconds(), log, snapshots], **arguments,
     )  # fmt: skip
     pretraining = {
         "data": data, "backbone": backbone_name, "variant": variant,
@@ -135,6 +164,9 @@ def main(argv=None):
     parser.add_argument("--runs-dir", default="runs", help="where the runs live")
     parser.add_argument("--only", nargs="+", help="these runs, in this order")
     parser.add_argument("--epochs", type=int, help="override the epochs (short checks)")
+    parser.add_argument(
+        "--dtype-policy", help="e.g. mixed_bfloat16 (default: Keras's, float32)"
+    )
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -146,7 +178,7 @@ def main(argv=None):
         parser.error("--data-dir is required (the folder holding shapenet260/)")
     names = args.only or RUNS
     if len(names) == 1:
-        run(names[0], args.data_dir, args.runs_dir, args.epochs)
+        run(names[0], args.data_dir, args.runs_dir, args.epochs, args.dtype_policy)
         return 0
     # One process per run: a process that has run DGCNN keeps its memory
     # pools, and PointNet at B=128 then ran out of 24 GiB (measured).
@@ -154,6 +186,8 @@ def main(argv=None):
         command = [sys.executable, os.path.abspath(__file__), "--only", name,
                    "--data-dir", args.data_dir, "--runs-dir", args.runs_dir]  # fmt: skip
         command += ["--epochs", str(args.epochs)] if args.epochs else []
+        if args.dtype_policy:
+            command += ["--dtype-policy", args.dtype_policy]
         if subprocess.call(command) != 0:
             return 1
     return 0

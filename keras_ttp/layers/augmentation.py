@@ -112,23 +112,33 @@ class RandomScale(RandomPointCloudLayer):
 
 @keras.saving.register_keras_serializable(package="keras_ttp")
 class RandomRotation(RandomPointCloudLayer):
-    """Rotates every cloud about the vertical (y) axis by an angle drawn
-    from `U(0, max_angle)`."""
+    """Rotates every cloud about coordinate axis `axis` (default 1: y, the
+    vertical of the clouds keras-ttp's readers return) by an angle drawn
+    from `U(0, max_angle)`, counter-clockwise seen from the axis's positive
+    end."""
 
-    def __init__(self, max_angle=2.0 * math.pi, seed=None, **kwargs):
+    def __init__(self, max_angle=2.0 * math.pi, axis=1, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
+        if axis not in (0, 1, 2):
+            raise ValueError(f"`axis` must be 0, 1 or 2 (x, y, z), got {axis!r}.")
         self.max_angle = max_angle
+        self.axis = axis
 
     def augment(self, inputs):
         batch_size = ops.shape(inputs)[0]
         angle = self.uniform((batch_size, 1), 0.0, self.max_angle)
         cos, sin = ops.cos(angle), ops.sin(angle)
-        x, y, z = inputs[..., 0], inputs[..., 1], inputs[..., 2]
-        return ops.stack([cos * x + sin * z, y, -sin * x + cos * z], axis=-1)
+        # The plane of the rotation: axes i and j, right-handed with `axis`.
+        i, j = (self.axis + 1) % 3, (self.axis + 2) % 3
+        coordinates = [inputs[..., c] for c in range(3)]
+        a, b = coordinates[i], coordinates[j]
+        coordinates[i] = cos * a - sin * b
+        coordinates[j] = sin * a + cos * b
+        return ops.stack(coordinates, axis=-1)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"max_angle": self.max_angle})
+        config.update({"max_angle": self.max_angle, "axis": self.axis})
         return config
 
 
@@ -245,7 +255,7 @@ class PointCloudAugmentation(keras.layers.Layer):
 
     In order: shuffle the points; normalise to the unit sphere; (elastic
     deformation, off by default); isotropic scale `U(0.5, 2)`; rotation about
-    y by `U(0, 2 pi)`; translation by `U(-0.5, 0.5)` times the bounding-box
+    the vertical (y) axis by `U(0, 2 pi)`; translation by `U(-0.5, 0.5)` times the bounding-box
     extent per axis; jitter `N(0, 0.01)` clipped to 0.05; random input
     dropout with a ratio up to 0.875. Set a step's argument to `None` (or
     `False` for the flags) to leave it out. Normalisation is applied in
@@ -254,7 +264,11 @@ class PointCloudAugmentation(keras.layers.Layer):
     Args:
         shuffle, normalize: flags.
         scale: `(minval, maxval)` of the scale factor.
-        max_angle: maximum rotation angle about y, in radians.
+        max_angle: maximum rotation angle, in radians.
+        rotation_axis: the axis of the rotation, 0, 1 or 2 (x, y, z); 1, the
+            vertical of keras-ttp's clouds, by default. The authors rotate
+            their z-up files about their y, which is z in keras-ttp's
+            y-up frame: `rotation_axis=2`.
         translation: translation factor (times the bounding-box extent).
         jitter: `(stddev, clip)` of the jitter.
         max_dropout_ratio: maximum ratio of the random input dropout.
@@ -274,6 +288,7 @@ class PointCloudAugmentation(keras.layers.Layer):
         normalize=True,
         scale=(0.5, 2.0),
         max_angle=2.0 * math.pi,
+        rotation_axis=1,
         translation=0.5,
         jitter=(0.01, 0.05),
         max_dropout_ratio=0.875,
@@ -286,6 +301,7 @@ class PointCloudAugmentation(keras.layers.Layer):
         self.normalize = normalize
         self.scale = tuple(scale) if scale is not None else None
         self.max_angle = max_angle
+        self.rotation_axis = rotation_axis
         self.translation = translation
         self.jitter = tuple(jitter) if jitter is not None else None
         self.max_dropout_ratio = max_dropout_ratio
@@ -312,7 +328,9 @@ class PointCloudAugmentation(keras.layers.Layer):
             )
         if max_angle is not None:
             self.steps.append(
-                RandomRotation(max_angle, seed=step_seed(3), name="rotation")
+                RandomRotation(
+                    max_angle, rotation_axis, seed=step_seed(3), name="rotation"
+                )
             )
         if translation is not None:
             self.steps.append(
@@ -352,6 +370,7 @@ class PointCloudAugmentation(keras.layers.Layer):
                 "normalize": self.normalize,
                 "scale": self.scale,
                 "max_angle": self.max_angle,
+                "rotation_axis": self.rotation_axis,
                 "translation": self.translation,
                 "jitter": self.jitter,
                 "max_dropout_ratio": self.max_dropout_ratio,

@@ -71,6 +71,28 @@ class AugmentationTest(TestCase):
             rotation, *_ = np.linalg.lstsq(self.points[b], x[b], rcond=None)
             self.assertAllClose(np.linalg.det(rotation), 1.0, atol=1e-4)
 
+    def test_rotation_about_each_axis_against_numpy(self):
+        # The same seed draws the same angles whatever the axis: recover
+        # them from the rotation about y, then build each axis's matrix.
+        about_y = numpy_(layers.RandomRotation(seed=4)(self.points, training=True))
+        angles = []
+        for b in range(4):
+            # x' = cos x + sin z: the solved x @ M = x' has M[2] = (sin, 0, cos).
+            m, *_ = np.linalg.lstsq(self.points[b], about_y[b], rcond=None)
+            angles.append(np.arctan2(m[2, 0], m[2, 2]))
+        for axis in range(3):
+            x = numpy_(
+                layers.RandomRotation(axis=axis, seed=4)(self.points, training=True)
+            )
+            for b, angle in enumerate(angles):
+                c, s = np.cos(angle), np.sin(angle)
+                i, j = (axis + 1) % 3, (axis + 2) % 3
+                matrix = np.eye(3)
+                matrix[[i, i, j, j], [i, j, i, j]] = [c, -s, s, c]
+                self.assertAllClose(x[b], self.points[b] @ matrix.T, atol=1e-5)
+        with self.assertRaisesRegex(ValueError, "axis"):
+            layers.RandomRotation(axis=3)
+
     def test_translation_bounded_by_extent(self):
         x = numpy_(layers.RandomTranslation(0.5, seed=5)(self.points, training=True))
         shift = x - self.points

@@ -59,6 +59,20 @@ class ReproduceTest(TestCase):
 
 
 class StoredResultsTest(TestCase):
+    def test_probe_arguments(self):
+        arguments = {p: reproduce.variant_arguments(p, seed=3) for p in reproduce.PROBES}
+        augmentation = arguments["authorsaxis"][1]["augmentation"]
+        self.assertEqual((augmentation.rotation_axis, augmentation.seed), (2, 3))
+        self.assertEqual(augmentation.name, "augmentation")  # ToThePoint's own
+        self.assertEqual(
+            arguments["ftreg"], ({"feature_transform_regularization": 1e-3}, {})
+        )
+        self.assertEqual(arguments["persample"], ({}, {"per_sample_rank": True}))
+        self.assertEqual(arguments["temperature05"], ({}, {"temperature": 0.5}))
+        for probe in reproduce.PROBES:
+            reproduce.parse_run(f"pointnet_{probe}_seed0")
+            self.assertNotIn(f"pointnet_{probe}_seed0", reproduce.RUNS)
+
     def test_tables_read_every_stored_result_in_run_order(self):
         results_dir = os.path.join(self.tmp_dir, "results")
         stored = {
