@@ -30,7 +30,7 @@ import os
 import keras
 
 import keras_ttp
-from keras_ttp import cli
+from keras_ttp import workflows
 from keras_ttp import distribution
 
 # === Settings (the paper's, scaled down for a CPU where noted) ===
@@ -87,7 +87,7 @@ def main():
                 f"--batch-size {args.batch_size} is not divisible by the "
                 f"{count} processes."
             )
-        points, description = cli.load_pretraining_points(
+        points, description = workflows.load_pretraining_points(
             args.data_dir, args.num_per_class, seed=args.seed
         )
         shard = distribution.process_shard(points, index, count)
@@ -97,7 +97,7 @@ def main():
         learning_rate = args.learning_rate
         if args.reference_batch_size:
             learning_rate *= args.batch_size / args.reference_batch_size
-        backbone = cli.make_backbone(args.backbone, args.embedding_dim)
+        backbone = workflows.make_backbone(args.backbone, args.embedding_dim)
         pretrainer = keras_ttp.models.ToThePoint(
             backbone, seed=args.seed,
             gather_negatives=not args.per_replica_negatives,
@@ -108,15 +108,21 @@ def main():
             optimizer=keras.optimizers.Adam(learning_rate, weight_decay=1e-4)
         )
         # A process's batches hold batch_size / processes clouds; the
-        # engine splits them over the process's devices.
+        # engine splits them over the process's devices (`process_input`:
+        # as they are on jax and MirroredStrategy, through
+        # `distribute_datasets_from_function` on several tensorflow workers).
         dataset = keras_ttp.datasets.PointCloudDataset(
             shard, batch_size=args.batch_size // count,
             num_points=args.num_points, shuffle=True, drop_last=True,
             seed=args.seed,
         )  # fmt: skip
+        # The dataset shuffles itself; the number of steps is given because a
+        # distributed dataset's is unknown to Keras.
         history = pretrainer.fit(
-            dataset, epochs=args.epochs, verbose=2 if index == 0 else 0
-        )
+            distribution.process_input(dataset), epochs=args.epochs,
+            steps_per_epoch=len(dataset), shuffle=False,
+            verbose=2 if index == 0 else 0,
+        )  # fmt: skip
     print({k: round(v[-1], 4) for k, v in history.history.items()})
     if args.preset_dir and index == 0:
         backbone.save_to_preset(args.preset_dir)

@@ -229,10 +229,15 @@ def process_shard(data, index=None, count=None):
     """This process's shard of `data`: every `count`-th element from
     `index` (numpy arrays, lists of file names, a `tf.data.Dataset` of
     unbatched elements). `index` and `count` default to
-    `process_index_and_count()`. A `tf.data.Dataset` shard has
+    `process_index_and_count()`. The processes train in lockstep, so an
+    array's or a list's last `len(data) % count` elements are left out and
+    every shard has the same length; a `tf.data.Dataset`'s shards may
+    differ by one element (batch it with `drop_remainder=True` and make
+    sure the counts of batches agree). A `tf.data.Dataset` shard has
     tensorflow's auto-sharding turned off, so a strategy does not shard it
     again. Batch the shard with the per-process batch size, global batch
-    size / number of processes."""
+    size / number of processes, and give it to `fit` through
+    `process_input`."""
     if index is None or count is None:
         index, count = process_index_and_count()
     if not 0 <= index < count:
@@ -245,7 +250,7 @@ def process_shard(data, index=None, count=None):
             tf.data.experimental.AutoShardPolicy.OFF
         )
         return data.shard(count, index).with_options(options)
-    return data[index::count]
+    return data[index : len(data) - len(data) % count : count]
 
 
 def process_input(dataset):
@@ -305,7 +310,8 @@ def _tf_dataset(py_dataset):
             yield py_dataset[i]
         py_dataset.on_epoch_end()
 
-    return tf.data.Dataset.from_generator(batches, output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(py_dataset)))
 
 
 def _local_batch_size(dataset):

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_ttp import distribution
 from keras_ttp.layers.batch_norm import batch_norm
 from keras_ttp.ops.batch_norm_max import batch_norm_affine
 from keras_ttp.ops.batch_norm_max import row_sum
@@ -146,13 +147,19 @@ class EdgeConv(keras.layers.Layer):
         in_degree = ops.reshape(count_neighbors(indices, ops.shape(x)[1]), (-1,))
         k = self.k
         count = ops.cast(ops.shape(neighbor_part)[0] * k, "float32")
-        mean = (row_sum(neighbor_part, in_degree) + k * row_sum(center_part)) / count
-        mean_square = (
+        total = row_sum(neighbor_part, in_degree) + k * row_sum(center_part)
+        total_square = (
             row_sum(ops.square(neighbor_part), in_degree)
             + k * row_sum(ops.square(center_part))
             + 2 * cross
-        ) / count
-        return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
+        )
+        if getattr(self.batch_norm, "synchronized", False):
+            # Over every replica's edges (tensorflow strategies).
+            total, total_square, count = distribution.replica_sum(
+                total, total_square, count
+            )
+        mean = total / count
+        return mean, ops.maximum(total_square / count - ops.square(mean), 0.0)
 
     def compute_output_shape(self, input_shape):
         return input_shape[:-1] + (self.filters,)

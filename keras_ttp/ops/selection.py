@@ -238,8 +238,15 @@ def largest_neighbor(features, indices):
 def flat_indices(indices, num_points):
     """`indices` `(batch, ...)` into each sample's `num_points` rows, as
     indices `(batch * ...,)` into the batch's rows flattened to `(batch *
-    num_points, ...)`."""
+    num_points, ...)`.
+
+    The offsets are added as a flat vector: Keras 3.15's tensorflow
+    `ops.add` runs an addend with one non-unit axis as `tf.nn.bias_add`
+    along axis 1 or the last axis, whichever has its length, so per-sample
+    offsets `(batch, 1, 1)` landed on the wrong axis whenever the batch size
+    equalled the number of neighbours or points."""
     indices = ops.convert_to_tensor(indices)
-    offsets = ops.arange(ops.shape(indices)[0], dtype=indices.dtype) * num_points
-    offsets = ops.reshape(offsets, (-1,) + (1,) * (len(indices.shape) - 1))
-    return ops.reshape(ops.add(indices, offsets), (-1,))
+    flat = ops.reshape(indices, (-1,))
+    per_sample = ops.size(flat) // ops.shape(indices)[0]
+    sample = ops.arange(ops.size(flat), dtype=flat.dtype) // per_sample
+    return ops.add(flat, sample * num_points)

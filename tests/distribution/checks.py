@@ -151,8 +151,51 @@ def check_pretraining(name):
             per_replica.set_weights(start)
             logs, _ = train(per_replica, points)
             results["per_replica_loss"] = logs["loss"]
+            results["edge_conv"] = check_edge_conv(engine)
     results.update(differences(single, parallel))
     return results
+
+
+def check_edge_conv(strategy):
+    """EdgeConv (memory-saving path) with synchronised BatchNorm in
+    training: the largest difference, output and moving statistics,
+    between each replica's rows and the one-device layer's on the global
+    batch."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_ttp.layers import EdgeConv
+
+    points = data()[0][:GLOBAL_BATCH]
+    local = GLOBAL_BATCH // strategy.num_replicas_in_sync
+
+    def layer():
+        edge_conv = EdgeConv(8, k=4)
+        edge_conv.build(points.shape)
+        edge_conv.batch_norm.synchronized = True
+        return edge_conv
+
+    reference = layer()
+    start = reference.get_weights()
+    expected = np.asarray(reference(points, training=True))
+    with strategy.scope():
+        distributed = layer()
+        distributed.set_weights(start)
+    inputs = strategy.experimental_distribute_values_from_function(
+        lambda context: tf.constant(
+            points[context.replica_id_in_sync_group * local :][:local]
+        )
+    )
+    outputs = strategy.run(lambda x: distributed(x, training=True), args=(inputs,))
+    got = np.concatenate([np.asarray(o) for o in strategy.experimental_local_results(outputs)])
+    moving = [
+        float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+        for a, b in zip(
+            (reference.batch_norm.moving_mean, reference.batch_norm.moving_variance),
+            (distributed.batch_norm.moving_mean, distributed.batch_norm.moving_variance),
+        )
+    ]
+    return max([float(np.max(np.abs(got - expected)))] + moving)
 
 
 def check_fine_tuning(name):

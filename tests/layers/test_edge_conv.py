@@ -71,11 +71,19 @@ class KnnTest(TestCase):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(indices), numpy_knn(x, 20))
 
     def test_gather_neighbors(self):
+        # Batch sizes equal to k and to the number of points too: Keras's
+        # tensorflow `ops.add` once put per-sample offsets on those axes.
         rng = np.random.default_rng(1)
-        features = rng.normal(size=(3, 10, 4)).astype("float32")
-        indices = rng.integers(0, 10, size=(3, 10, 5)).astype("int32")
-        expected = np.stack([features[b][indices[b]] for b in range(3)])
-        self.assertAllClose(gather_neighbors(features, indices), expected)
+        for batch in (3, 5, 10):
+            features = rng.normal(size=(batch, 10, 4)).astype("float32")
+            indices = rng.integers(0, 10, size=(batch, 10, 5)).astype("int32")
+            expected = np.stack([features[b][indices[b]] for b in range(batch)])
+            self.assertAllClose(gather_neighbors(features, indices), expected)
+            positions = np.argmax(expected, axis=2)
+            self.assertAllClose(
+                largest_neighbor(features, indices),
+                np.take_along_axis(indices, positions, axis=2),
+            )
 
     def test_count_neighbors(self):
         indices = np.random.default_rng(3).integers(0, 12, size=(3, 8, 5))
@@ -111,6 +119,17 @@ class EdgeConvTest(TestCase):
 
     def test_layer_basics(self):
         self.run_layer_test(EdgeConv(8, k=5), self.x, expected_output_shape=(2, 24, 8))
+
+    def test_equals_numpy_reference_when_the_batch_size_is_k(self):
+        rng = np.random.default_rng(4)
+        x = rng.normal(size=(4, 12, 3)).astype("float32")
+        layer = EdgeConv(6, k=4)
+        layer.build(x.shape)
+        kernel = rng.normal(size=(6, 6)).astype("float32")
+        layer.set_weights([kernel, *(w for w in layer.get_weights()[1:])])
+        gamma, beta, mean, var = layer.get_weights()[1:]
+        expected = numpy_edge_conv(x, kernel, 4, gamma, beta, mean, var, 1e-5, 0.2, True)
+        self.assertAllClose(layer(x, training=True), expected, atol=1e-4, rtol=1e-4)
 
     def test_equals_numpy_reference(self):
         rng = np.random.default_rng(3)

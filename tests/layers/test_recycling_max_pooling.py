@@ -117,6 +117,59 @@ class RecyclingMaxPoolingTest(TestCase):
             self.assertTrue(used_xla)
             self.assertAllClose(pooled, expected, atol=1e-5)
 
+    def test_exact_order_statistic_of_bfloat16_features(self):
+        # bfloat16 features (8 bits of mantissa: many ties) select their
+        # exact order statistic, eagerly and under XLA.
+        rng = np.random.default_rng(8)
+        x = keras.ops.cast(rng.normal(size=(3, 64, 16)), "bfloat16")
+        values = keras.ops.convert_to_numpy(keras.ops.cast(x, "float32"))
+        self.assertLess(len(np.unique(values)), values.size // 2)
+        rank = np.array([1, 20, 63], dtype="int32")
+        layer = RecyclingMaxPooling(per_sample=True, dtype="mixed_bfloat16")
+        expected_max, expected_recycled = numpy_recycling(values, rank)
+        compiled = xla_compiled(lambda x, rank: layer(x, rank=rank))
+        for pool in filter(None, (lambda x, rank: layer(x, rank=rank), compiled)):
+            maximum, recycled = pool(x, rank)
+            self.assertEqual(keras.backend.standardize_dtype(recycled.dtype), "bfloat16")
+            for got, expected in ((maximum, expected_max), (recycled, expected_recycled)):
+                got = keras.ops.convert_to_numpy(keras.ops.cast(got, "float32"))
+                self.assertAllClose(got, expected, atol=0)
+
+    def test_pooling_stage_in_bfloat16_recycles_a_feature_order_statistic(self):
+        # The memory-saving stage under mixed_bfloat16: each channel's
+        # recycled value is its feature at a point of rank `r` (up to
+        # bfloat16 rounding of the value), not a value in between.
+        rng = np.random.default_rng(9)
+        x = rng.normal(size=(2, 40, 4)).astype("float32")
+        stage = PoolingStage(8, negative_slope=0.2, dtype="mixed_bfloat16")
+        stage.build(x.shape)
+        stage.dense.set_weights([rng.normal(size=(4, 8)), rng.normal(size=8)])
+        features = keras.ops.convert_to_numpy(
+            keras.ops.cast(
+                stage.activation(stage.batch_norm(stage.dense(x))), "float32"
+            )
+        )
+        rank = np.array([3, 17], dtype="int32")
+        maximum, recycled = stage(x, training=False, rank=rank)
+        self.assertEqual(keras.backend.standardize_dtype(recycled.dtype), "bfloat16")
+        recycled = keras.ops.convert_to_numpy(keras.ops.cast(recycled, "float32"))
+        _, expected = numpy_recycling(features, rank)
+        self.assertAllClose(recycled, expected, atol=0.02, rtol=0.02)
+
+    def test_pooling_stage_with_a_batch_of_two(self):
+        # Two clouds, two picks (the maximum and the recycled row): the
+        # shape in which Keras's tensorflow `ops.add` put per-sample
+        # offsets on the picks' axis.
+        rng = np.random.default_rng(10)
+        x = rng.normal(size=(2, 40, 4)).astype("float32")
+        stage = PoolingStage(8, negative_slope=0.2)
+        stage.build(x.shape)
+        features = keras.ops.convert_to_numpy(stage.point_features(x))
+        rank = np.array([3, 17], dtype="int32")
+        self.assertAllClose(
+            stage(x, training=False, rank=rank), numpy_recycling(features, rank), atol=1e-5
+        )
+
     def test_drawn_rank_is_in_range_and_seeded(self):
         layer = RecyclingMaxPooling(seed=3)
         ordered = -np.sort(-self.x, axis=1)
