@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from keras_ttp.datasets import SYNTHETIC_CLASSES
+from keras_ttp.models import Backbone
 from keras_ttp.models import PointNet
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
@@ -174,6 +175,29 @@ class ExamplesTest(ExampleTestCase):
         with mock.patch.object(sys, "argv", [*argv, "--overwrite"]):
             args = common.parse_args("Title: x", settings, "data")
         self.assertEqual((args.ways, args.seed, args.preset), ([5], 0, None))
+
+
+class DistributedExampleTest(TestCase):
+    def test_pretrain_distributed(self):
+        # jax: 4 host devices under DataParallel; tensorflow: MirroredStrategy
+        # (its multi-worker path: tests/distribution); torch: a clear error.
+        backend = keras.backend.backend()
+        preset = os.path.join(self.tmp_dir, "encoder")
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+        process = subprocess.run(
+            [sys.executable, EXAMPLES / "pretrain_distributed.py", *TINY,
+             "--epochs", "1", "--batch-size", "8", "--preset-dir", preset],
+            cwd=self.tmp_dir, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        output = process.stdout + process.stderr
+        if backend == "torch":
+            self.assertNotEqual(process.returncode, 0)
+            self.assertIn("no data-parallel engine for the torch backend", output)
+            return
+        self.assertEqual(process.returncode, 0, output[-3000:])
+        self.assertIn("Process 0 of 1: 30 of 30 clouds", output)
+        self.assertEqual(type(Backbone.from_preset(preset)).__name__, "PointNet")
 
 
 @pytest.mark.slow
