@@ -166,6 +166,20 @@ def synchronize_batch_norm(model, synchronized=True):
     return count
 
 
+def multi_worker_strategy():
+    """The current tensorflow `MultiWorkerMirroredStrategy` when it spans
+    several workers; None otherwise (another strategy, one worker, another
+    backend)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return None
+    return strategy if strategy.extended._in_multi_worker_mode() else None
+
+
 def multi_worker_logs(logs):
     """`logs`, a training or test step's, with every scalar given shape
     `(1,)` when the step runs under tensorflow's
@@ -177,15 +191,10 @@ def multi_worker_logs(logs):
     ("Invalid reduction dimension 0 for input with 0 dimensions",
     tensorflow/tensorflow#72388); on a `(1,)` value it is the mean over
     the replicas, a scalar again, as under `MirroredStrategy`."""
-    if keras.backend.backend() != "tensorflow":
+    if multi_worker_strategy() is None:
         return logs
     import tensorflow as tf
 
-    strategy = tf.distribute.get_strategy()
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return logs
-    if not strategy.extended._in_multi_worker_mode():
-        return logs
     return keras.tree.map_structure(
         lambda value: tf.reshape(value, [1]) if value.shape.rank == 0 else value,
         logs,
@@ -272,14 +281,8 @@ def process_input(dataset):
     Otherwise `dataset` itself: jax's `DataParallel` assembles the global
     batch from the processes' batches, `MirroredStrategy` splits a batch
     over the host's devices."""
-    if keras.backend.backend() != "tensorflow":
-        return dataset
-    import tensorflow as tf
-
-    strategy = tf.distribute.get_strategy()
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return dataset
-    if not strategy.extended._in_multi_worker_mode():
+    strategy = multi_worker_strategy()
+    if strategy is None:
         return dataset
     if not hasattr(dataset, "element_spec"):
         dataset = _tf_dataset(dataset)
