@@ -29,6 +29,9 @@ is refused when the run's file already holds a test score (`--overwrite`
 replaces it), and a later snapshot that changes the choice is warned about:
 the test split never selects.
 
+`--dtype-policy float32` computes every preset's features in float32 (a
+preset pre-trained under `mixed_bfloat16` keeps that policy otherwise).
+
 `--models` scores presets (registered names or folders) and random
 initialisation (`<backbone>_random_seed<s>`, as in `tools/results.py`) on
 the same validation split through the same code, into
@@ -72,11 +75,19 @@ def load_data(data_dir):
     return train, test, description, evaluation.validation_split(train.labels)
 
 
+# Constructor arguments for every preset loaded (`--dtype-policy`).
+PRESET_ARGUMENTS = {}
+
+
+def load_preset(preset):
+    return models.Backbone.from_preset(preset, **PRESET_ARGUMENTS)
+
+
 def load_model(name, runs_dir=None):
     """A random-init baseline `<backbone>_random_seed<s>`, or a preset."""
     if "_random_seed" in name:
         return results.load_backbone(name, runs_dir)
-    return models.Backbone.from_preset(name)
+    return load_preset(name)
 
 
 def svm_scores(backbone, train, test, robustness=False):
@@ -150,7 +161,7 @@ def learning_curve(run_dir, data, results_dir, select="svm_fair", robustness=Fal
         if all(k in stored for k in METRICS) and (not robustness or "robustness_c0.1" in stored):
             continue
         print(f"{name}: validation scores of the epoch {epoch} snapshot", flush=True)
-        backbone = models.Backbone.from_preset(folder)
+        backbone = load_preset(folder)
         curve["snapshots"][str(epoch)] = validation_scores(backbone, train, split, robustness)
         write_curve(path, curve, select, description, split)
     curve = write_curve(path, curve, select, description, split)
@@ -200,7 +211,7 @@ def score_test(run_dir, data, results_dir, robustness=False, overwrite=False):
             "test split is scored once (--overwrite replaces it)"
         )
     epoch = curve["chosen_epoch"]
-    backbone = models.Backbone.from_preset(snapshot_folders(run_dir)[epoch])
+    backbone = load_preset(snapshot_folders(run_dir)[epoch])
     print(f"{name}: scoring the test split once, epoch {epoch} (chosen by {curve['select']})")
     features = [evaluation.extract_embeddings(backbone, d.points, verbose=0) for d in (train, test)]
     scores = svm_scores(
@@ -322,7 +333,12 @@ def main(argv=None):
     parser.add_argument("--plot", help="write the learning curves of --runs to this PNG")
     parser.add_argument("--score-test", action="store_true", help="score the test split once, chosen snapshots only")
     parser.add_argument("--overwrite", action="store_true", help="replace a stored test score")
+    parser.add_argument(
+        "--dtype-policy", help="features in this Keras dtype policy (default: each preset's own)"
+    )
     args = parser.parse_args(argv)
+    if args.dtype_policy:
+        PRESET_ARGUMENTS["dtype"] = args.dtype_policy
     if not (args.runs or args.models):
         parser.error("give --runs and/or --models")
     data = load_data(args.data_dir)

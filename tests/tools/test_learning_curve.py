@@ -123,3 +123,12 @@ class LearningCurveTest(TestCase):
                      "100": {"svm_fair": {"accuracy": 91.0}}}  # fmt: skip
         self.assertEqual(learning_curve.choose(snapshots, "svm_fair"), 50)
         self.assertIsNone(learning_curve.choose({}, "svm_fair"))
+
+
+class PresetPolicyTest(TestCase):
+    def test_dtype_policy_replaces_the_presets_own(self):
+        preset = os.path.join(self.tmp_dir, "bf16")
+        PointNet(embedding_dim=32, dtype="mixed_bfloat16").save_to_preset(preset)
+        self.assertEqual(learning_curve.load_preset(preset).dtype_policy.name, "mixed_bfloat16")
+        with mock.patch.dict(learning_curve.PRESET_ARGUMENTS, {"dtype": "float32"}):
+            self.assertEqual(learning_curve.load_preset(preset).dtype_policy.name, "float32")
