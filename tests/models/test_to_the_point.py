@@ -96,6 +96,31 @@ class ToThePointTest(TestCase):
                 rtol=1e-4,
             )
 
+    def test_trains_in_mixed_precision(self):
+        # mixed_bfloat16 and mixed_float16 (the latter with Keras's loss
+        # scaling): bfloat16 or float16 compute, float32 variables and
+        # loss, finite terms, the backbone's weights moved.
+        points = random_points(8, 64, seed=7)
+        cases = (
+            ("mixed_bfloat16", "bfloat16", small_pointnet),
+            ("mixed_float16", "float16", small_dgcnn),
+        )
+        for policy, compute, make in cases:
+            backbone = make()
+            backbone = type(backbone).from_config({**backbone.get_config(), "dtype": policy})
+            model = ToThePoint(backbone, projection_dims=(16, 8), seed=5, dtype=policy)
+            model.compile()
+            if policy == "mixed_float16":
+                self.assertIsInstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+            self.assertEqual(model.backbone.compute_dtype, compute)
+            before = [np.array(w) for w in backbone.get_weights()]
+            logs = model.train_on_batch(points, return_dict=True)
+            self.assertEqual(sorted(logs), sorted(["loss", *model.term_names]))
+            self.assertTrue(all(np.isfinite(v) for v in logs.values()), (policy, logs))
+            self.assertTrue(all(v.dtype == "float32" for v in model.trainable_variables))
+            moved = [not np.allclose(a, b) for a, b in zip(before, backbone.get_weights())]
+            self.assertTrue(any(moved), policy)
+
     def test_every_layer_is_built(self):
         # An unbuilt layer makes Keras's jax and torch trainers build the
         # whole model again at every train_on_batch (and jax's
