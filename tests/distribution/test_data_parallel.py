@@ -45,7 +45,12 @@ def start_check(name, envs):
 def finish(processes, timeout):
     results = []
     for process in processes:
-        output, _ = process.communicate(timeout=timeout)
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for other in processes:  # none left running after the test
+                other.kill()
+            raise
         lines = [l for l in output.splitlines() if l.startswith("RESULT ")]
         if process.returncode != 0 or not lines:
             raise AssertionError(f"check failed:\n{output[-4000:]}")
