@@ -257,9 +257,8 @@ class PointCloudAugmentation(keras.layers.Layer):
     deformation, off by default); isotropic scale `U(0.5, 2)`; rotation about
     the vertical (y) axis by `U(0, 2 pi)`; translation by `U(-0.5, 0.5)`
     times the bounding-box extent per axis; jitter `N(0, 0.01)` clipped to
-    0.05; random input
-    dropout with a ratio up to 0.875. Set a step's argument to `None` (or
-    `False` for the flags) to leave it out. Normalisation is applied in
+    0.05; random input dropout with a ratio up to 0.875. Set a step's
+    argument to `None` (or `False` for the flags) to leave it out. Normalisation is applied in
     training and inference; the random steps only with `training=True`.
 
     Args:
