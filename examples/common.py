@@ -8,8 +8,6 @@ help format and the `--output` / `--overwrite` flags from `keras_ttp.cli`.
 import argparse
 
 import keras
-import numpy as np
-from sklearn import model_selection
 
 from keras_ttp import cli
 from keras_ttp import workflows
@@ -100,17 +98,6 @@ def finish(args, settings, data, results):
     if args.output:
         workflows.write_json(args.output, results)
     return results
-
-
-def validation_split(labels, fraction, seed):
-    """`(fit, validation)` indices: a stratified, seeded split of a train
-    set, at least one shape per class held out. Model selection uses the
-    validation part, never the test split."""
-    indices = np.arange(len(labels))
-    size = max(round(fraction * len(labels)), len(np.unique(labels)))
-    return model_selection.train_test_split(
-        indices, test_size=size, stratify=labels, random_state=seed
-    )
 
 
 # A callback restoring the weights of the epoch with the best validation

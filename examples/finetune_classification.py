@@ -42,7 +42,7 @@ SETTINGS = {
 
 def main():
     args, train, test, data = common.classification_setup(__doc__, SETTINGS)
-    fit, validation = common.validation_split(
+    fit, validation = keras_ttp.evaluation.validation_split(
         train.labels, args.validation_fraction, args.seed
     )
     print(f"Data: {data}; {len(fit)} shapes to fit, {len(validation)} to "

@@ -31,6 +31,7 @@ import os
 
 import keras_ttp
 from keras_ttp import datasets
+from keras_ttp import evaluation
 
 import common  # examples/common.py
 
@@ -74,7 +75,7 @@ def load_part_data(args):
         points, categories, parts = synthetic_parts(
             args.num_per_class, args.num_points, args.seed
         )
-        fit, validation = common.validation_split(
+        fit, validation = evaluation.validation_split(
             categories, args.validation_fraction, args.seed
         )
         splits = {
