@@ -18,6 +18,9 @@ Results go to `--output` (default `docs/results/label_efficiency_<backbone>
 .json`): every fine-tuning as it finishes (a run started again skips those
 done), and a summary, mean +- std over the seeds per fraction and start.
 `--plot` draws test accuracy against the fraction of labels (matplotlib).
+`--starts random` runs random initialisation alone: it depends on the
+preset's architecture only, so it can run before the preset is chosen, and
+a later run with both starts adds the preset's fine-tunings beside it.
 
 `--quick` checks the plumbing in seconds: a few synthetic shapes (not
 ModelNet10), 64 points, 2 epochs, fractions 20 and 100 %, 2 seeds, and
@@ -144,6 +147,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--num-points", type=int)
+    parser.add_argument("--starts", nargs="+", choices=STARTS, default=list(STARTS),
+                        help="run only these starts (random initialisation depends on the "
+                        "preset's architecture only, so it can run before the preset is chosen)")
     parser.add_argument("--output", help="results JSON (default: docs/results/label_efficiency_<backbone>.json)")
     parser.add_argument("--plot", help="write the plot to this PNG")
     parser.add_argument("--quick", action="store_true", help="a seconds-long check on synthetic shapes")
@@ -174,7 +180,7 @@ def main(argv=None):
         for fraction in settings["fractions"]:
             seeds = settings["seeds"] if fraction < 1.0 else settings["seeds"][:1]
             for seed in seeds:
-                for start in STARTS:
+                for start in args.starts:
                     if (fraction, start, seed) in done:
                         continue
                     print(f"--- {100 * fraction:g}% of the labels, {start}, seed {seed}", flush=True)

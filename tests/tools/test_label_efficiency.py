@@ -17,8 +17,15 @@ class LabelEfficiencyTest(TestCase):
         PointNet(embedding_dim=16).save_to_preset(preset)
         output = os.path.join(self.tmp_dir, "label_efficiency.json")
         args = ["--quick", "--preset", preset, "--output", output, "--epochs", "1"]
+        # Random initialisation first, alone; the full run then adds the preset.
+        label_efficiency.main(args + ["--starts", "random"])
+        random_only = json.load(open(output))["runs"]
+        self.assertEqual({r["start"] for r in random_only}, {"random"})
+        self.assertEqual(len(random_only), 3)
         label_efficiency.main(args)
         record = json.load(open(output))
+        for run in random_only:
+            self.assertIn(run, record["runs"])
         # 20 %: two seeds, both starts; 100 %: the first seed only.
         keys = sorted((r["fraction"], r["start"], r["seed"]) for r in record["runs"])
         self.assertEqual(keys, [(0.2, "preset", 0), (0.2, "preset", 1), (0.2, "random", 0),
