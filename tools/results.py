@@ -25,16 +25,28 @@ in `docs/results/`; `--tables --results-dir docs/results` prints their
 tables. A run shipped as a package preset (`ttp_shapenet_<backbone>`) is
 evaluated from the package when its run folder is gone.
 
-`--ship <run>` copies a finished, evaluated run into the package as its
-backbone's registered `ttp_shapenet_<backbone>` preset, with the run's
-settings and its ModelNet10 results in `metadata.json` and the model card
-(`tests/presets/test_shipped_presets.py` checks the recorded accuracy).
+A model `<run>@<epoch>` is the run's snapshot of that epoch
+(`<runs-dir>/<run>/snapshots/epoch_XXXX`).
+
+`--ship <run>` copies an evaluated run into the package as its backbone's
+registered `ttp_shapenet_<backbone>` preset, with the run's settings and its
+ModelNet10 results in `metadata.json` and the model card
+(`tests/presets/test_shipped_presets.py` checks the recorded accuracy). When
+`tools/learning_curve.py` has chosen a snapshot on validation and scored it
+on the test split (`<curves-dir>/learning_curve_<run>.json`, with
+`--score-test`), that snapshot ships, with its validation and test scores
+(both SVM columns, robustness) and, with `--label-efficiency`, the
+label-efficiency table of `tools/label_efficiency.py`; otherwise the run's
+final preset.
 
     python tools/results.py --data-dir ../shared/data --runs-dir ../runs
     python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
         --models pointnet_ttp_seed0 pointnet_random_seed0 --protocols svm
     python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
         --models pointnet_ttp_seed0 --ship pointnet_ttp_seed0
+    python tools/results.py --data-dir ../shared/data --runs-dir ../runs \
+        --ship pointnet_ttp_seed0 --label-efficiency \
+        docs/results/label_efficiency_pointnet.json
     python tools/results.py --tables --results-dir docs/results
 """
 
@@ -77,19 +89,33 @@ def all_models(runs_dir):
     return baselines() + finished
 
 
+def parse_model(name):
+    """`"pointnet_ttp_seed0@100"` -> `("pointnet_ttp_seed0", 100)`; a name
+    without `@` -> `(name, None)` (the run's final preset)."""
+    run, _, epoch = name.partition("@")
+    return run, int(epoch) if epoch else None
+
+
 def run_preset(name, runs_dir):
-    """The preset folder of finished run `name`: its own, or else the
-    package's `ttp_shapenet_<backbone>` when that was shipped from this run
-    (same variant and seed); `None` when neither exists."""
-    folder = os.path.join(runs_dir, name, "preset")
+    """The preset folder of model `name` (a finished run, or `<run>@<epoch>`
+    for one of its snapshots): its own, or else the package's
+    `ttp_shapenet_<backbone>` when that was shipped from it (same variant,
+    seed and snapshot epoch); `None` when neither exists."""
+    run, epoch = parse_model(name)
+    if epoch is None:
+        folder = os.path.join(runs_dir, run, "preset")
+    else:
+        folder = os.path.join(runs_dir, run, "snapshots", f"epoch_{epoch:04d}")
     if os.path.isdir(folder):
         return folder
-    backbone_name, variant, seed = reproduce.parse_run(name)
+    backbone_name, variant, seed = reproduce.parse_run(run)
     shipped = registry.PRESETS_DIR / registry.PRESETS[f"ttp_shapenet_{backbone_name}"]["path"]
     if not (shipped / "metadata.json").exists():
         return None
     pretraining = json.loads((shipped / "metadata.json").read_text()).get("pretraining", {})
-    if (pretraining.get("variant"), pretraining.get("seed")) == (variant, seed):
+    if (pretraining.get("variant"), pretraining.get("seed"), pretraining.get("epoch")) == (
+        variant, seed, epoch
+    ):  # fmt: skip
         return str(shipped)
     return None
 
@@ -209,36 +235,108 @@ def print_tables(results):
             print(f"| {model} | " + " | ".join(cells) + " |")
 
 
-def ship(name, results, runs_dir, data_description, overwrite=False):
-    """Writes run `name` as the package's `ttp_shapenet_<backbone>` preset,
-    its pre-training settings and `results` recorded with it."""
-    backbone_name, variant, _ = reproduce.parse_run(name)
+def chosen_snapshot(run, curves_dir):
+    """`(epoch, curve)` of the snapshot of `run` that validation chose and
+    the test split scored once (`tools/learning_curve.py`), or `(None,
+    None)` when the run has no learning curve."""
+    path = os.path.join(curves_dir, f"learning_curve_{run}.json")
+    if not os.path.exists(path):
+        return None, None
+    curve = json.load(open(path))
+    if "test" not in curve:
+        raise ValueError(
+            f"{path}: epoch {curve.get('chosen_epoch')} is chosen on validation but the "
+            "test split has not scored it: run tools/learning_curve.py --score-test first"
+        )
+    return curve["test"]["epoch"], curve
+
+
+def curve_record(curve):
+    """The selection and the scores of the chosen snapshot, for the
+    preset's `metadata.json`."""
+    epoch, test = curve["test"]["epoch"], curve["test"]
+    validation = curve["snapshots"][str(epoch)]
+    return {
+        "chosen_epoch": epoch,
+        "selection": f"the snapshot with the best {curve['select']} on the validation "
+        f"split ({curve['validation']}), among epochs {', '.join(curve['snapshots'])}",
+        "validation": {"svm_c0.1": validation["svm_c0.1"], "svm_fair": validation["svm_fair"]["accuracy"]},
+        "linear_svm_fair": {"accuracy": test["svm_fair"]["accuracy"], "C": test["svm_fair"]["C"],
+                            "protocol": "features standardised on train, C by 5-fold CV on train"},
+        **({"robustness_c0.1": test["robustness_c0.1"]} if "robustness_c0.1" in test else {}),
+    }  # fmt: skip
+
+
+def card_metrics(evaluation_record, label_efficiency=None):
+    """The model card's metrics: `{name: text}`."""
+    svm = evaluation_record["linear_svm_accuracy"]
+    metrics = {"ModelNet10 linear-SVM test accuracy (%), C=0.1, 1024 points": f"{svm:.2f}"}
+    fair = evaluation_record.get("linear_svm_fair")
+    if fair:
+        metrics["ModelNet10 linear-SVM test accuracy (%), standardised, C by 5-fold CV"] = (
+            f"{fair['accuracy']:.2f} (C = {fair['C']:g})"
+        )
+        metrics["Snapshot"] = (
+            f"epoch {evaluation_record['chosen_epoch']}, chosen on validation: "
+            f"{evaluation_record['selection']}"
+        )
+    for name, value in evaluation_record.get("robustness_c0.1", {}).items():
+        metrics[f"ModelNet10 test, {name} (%), SVM fit on aligned train, C=0.1"] = f"{value:.2f}"
+    for setting, value in evaluation_record["few_shot"].items():
+        metrics[f"ModelNet10 few-shot {setting} (%)"] = (
+            f"{value['mean']:.1f} +- {value['std']:.1f} (30 episodes, test split)"
+        )
+    for row, value in (label_efficiency or {}).items():
+        metrics[f"ModelNet10 fine-tuning with {row.replace(' ', ' of the labels, from ', 1)} (%)"] = (
+            f"{value['test_mean']:.2f} +- {value['test_std']:.2f} (seeds {value['seeds']})"
+        )
+    metrics["Evaluation data"] = evaluation_record["data"]
+    return metrics
+
+
+def ship(name, results, runs_dir, data_description, overwrite=False, curve=None,
+         label_efficiency=None):  # fmt: skip
+    """Writes model `name` (a run, or `<run>@<epoch>`) as the package's
+    `ttp_shapenet_<backbone>` preset, its pre-training settings and
+    `results` recorded with it; `curve` (a `tools/learning_curve.py` record
+    whose test split scored this snapshot) adds the selection and both SVM
+    columns, `label_efficiency` (a `tools/label_efficiency.py` summary) the
+    fine-tuning table."""
+    run, epoch = parse_model(name)
+    backbone_name, variant, _ = reproduce.parse_run(run)
+    if curve is not None and curve["test"]["epoch"] != epoch:
+        raise ValueError(
+            f"{name} is not the snapshot that validation chose (epoch {curve['test']['epoch']})"
+        )
     preset_name = f"ttp_shapenet_{backbone_name}"
     target = registry.PRESETS_DIR / registry.PRESETS[preset_name]["path"]
-    source = os.path.join(runs_dir, name, "preset")
+    source = run_preset(name, runs_dir)
     backbone = models.Backbone.from_preset(source)
     pretraining = json.load(open(os.path.join(source, "metadata.json")))["pretraining"]
     pretraining["data"] = SHAPENET_260
-    svm = results["svm"]["accuracy"]
     few_shot = {
         k: {"mean": v["mean"], "std": v["std"]}
         for k, v in results.get("few-shot", {}).items() if "way" in k and "mean" in v
     }  # fmt: skip
-    command = (
-        f"python tools/reproduce.py --data-dir DATA --only {name} && "
-        f"python tools/results.py --data-dir DATA --models {name}"
-    )
+    command = f"python tools/reproduce.py --data-dir DATA --only {run} && "
+    if curve is not None:
+        command += (
+            f"python tools/learning_curve.py --data-dir DATA --runs RUNS/{run} --robustness && "
+            f"python tools/learning_curve.py --data-dir DATA --runs RUNS/{run} --robustness --score-test && "
+        )  # fmt: skip
+    command += f"python tools/results.py --data-dir DATA --models {name}"
     evaluation_record = {
         "data": data_description, "protocol": "linear SVM, C=0.1, 1024 points, "
-        "fit on the train split, scored on the test split", "linear_svm_accuracy": svm,
-        "few_shot": few_shot, "command": command,
+        "fit on the train split, scored on the test split",
+        "linear_svm_accuracy": results["svm"]["accuracy"],
+        **(curve_record(curve) if curve is not None else {}),
+        "few_shot": few_shot,
+        **({"label_efficiency": label_efficiency} if label_efficiency else {}),
+        "command": command,
     }  # fmt: skip
-    metrics = {"ModelNet10 linear-SVM test accuracy (%), C=0.1, 1024 points": f"{svm:.2f}"}
-    for setting, value in few_shot.items():
-        metrics[f"ModelNet10 few-shot {setting} (%)"] = (
-            f"{value['mean']:.1f} +- {value['std']:.1f} (30 episodes, test split)"
-        )
-    metrics["Evaluation data"] = data_description
+    trained = f"for {pretraining['epochs']} epochs (the paper: 800)"
+    if epoch is not None:
+        trained = f"for {epoch} epochs of the paper's {pretraining['epochs']}-epoch schedule"
     backbone.save_to_preset(
         target,
         metadata={"pretraining": pretraining, "evaluation": evaluation_record},
@@ -246,12 +344,12 @@ def ship(name, results, runs_dir, data_description, overwrite=False):
             "title": f"keras-ttp {preset_name}",
             "description": (
                 f"{registry.PRESETS[preset_name]['description']} Pre-trained by "
-                f"keras-ttp itself on only 260 shapes, for {pretraining['epochs']} "
-                "epochs (the paper: 800), on a 2-core CPU; see RESULTS.md."
+                f"keras-ttp itself on only 260 shapes, {trained}, on a 2-core "
+                "CPU; see RESULTS.md."
             ),
             "data": pretraining["data"],
             "settings": pretraining,
-            "metrics": metrics,
+            "metrics": card_metrics(evaluation_record, label_efficiency),
             "handle": preset_name,
         },
         overwrite=overwrite,
@@ -271,6 +369,13 @@ def main(argv=None):
     )
     parser.add_argument("--ship", help="a run to write into the package as its preset")
     parser.add_argument(
+        "--curves-dir", default="docs/results",
+        help="where tools/learning_curve.py stored the run's learning curve (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--label-efficiency", help="tools/label_efficiency.py's JSON for the shipped snapshot"
+    )
+    parser.add_argument(
         "--overwrite", action="store_true", help="replace a preset the package ships"
     )
     args = parser.parse_args(argv)
@@ -289,10 +394,17 @@ def main(argv=None):
         evaluate(name, protocols, (train, test), args.runs_dir, results_dir)
     print_tables(stored_results(results_dir))
     if args.ship:
-        evaluated = evaluate(
-            args.ship, ["svm", "few-shot"], (train, test), args.runs_dir, results_dir
-        )
-        ship(args.ship, evaluated, args.runs_dir, MODELNET10, args.overwrite)
+        epoch, curve = chosen_snapshot(args.ship, args.curves_dir)
+        name = args.ship if epoch is None else f"{args.ship}@{epoch}"
+        label_efficiency = None
+        if args.label_efficiency:
+            record = json.load(open(args.label_efficiency))
+            source = run_preset(name, args.runs_dir)
+            if os.path.realpath(record["preset"]) != os.path.realpath(source):
+                parser.error(f"{args.label_efficiency} fine-tuned {record['preset']}, not {source}")
+            label_efficiency = record["summary"]
+        evaluated = evaluate(name, ["svm", "few-shot"], (train, test), args.runs_dir, results_dir)
+        ship(name, evaluated, args.runs_dir, MODELNET10, args.overwrite, curve, label_efficiency)
     return 0
 
 

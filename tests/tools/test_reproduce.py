@@ -7,6 +7,7 @@ from unittest import mock
 
 from keras_ttp import workflows
 from keras_ttp.models import Backbone
+from keras_ttp.models import PointNet
 from keras_ttp.presets import registry
 from tests.datasets.layouts import clouds
 from tests.datasets.layouts import write_shapenet_ply
@@ -56,6 +57,70 @@ class ReproduceTest(TestCase):
         self.assertEqual(shipped["evaluation"]["linear_svm_accuracy"], 55.5)
         card = (package_dir / "ttp_shapenet_pointnet" / "README.md").read_text()
         self.assertIn("55.50", card)
+
+
+class ShipSnapshotTest(TestCase):
+    def test_ship_the_snapshot_chosen_on_validation(self):
+        runs_dir = os.path.join(self.tmp_dir, "runs")
+        run = "pointnet_ttp_seed0"
+        snapshots = {}
+        for epoch in (25, 50):
+            snapshots[epoch] = os.path.join(runs_dir, run, "snapshots", f"epoch_{epoch:04d}")
+            PointNet(embedding_dim=16).save_to_preset(snapshots[epoch], metadata={
+                "pretraining": {"variant": "ttp", "seed": 0, "epochs": 800, "epoch": epoch}
+            })  # fmt: skip
+        self.assertEqual(results.run_preset(f"{run}@50", runs_dir), snapshots[50])
+        curves_dir = os.path.join(self.tmp_dir, "curves")
+        curve_path = os.path.join(curves_dir, f"learning_curve_{run}.json")
+        self.assertEqual(results.chosen_snapshot(run, curves_dir), (None, None))
+        curve = {
+            "run": run, "select": "svm_fair", "validation": {"fraction": 0.2}, "chosen_epoch": 50,
+            "snapshots": {"25": {"svm_c0.1": 80.0, "svm_fair": {"accuracy": 81.0, "C": 0.01}},
+                          "50": {"svm_c0.1": 82.0, "svm_fair": {"accuracy": 83.0, "C": 0.1}}},
+        }  # fmt: skip
+        workflows.write_json(curve_path, curve)
+        with self.assertRaisesRegex(ValueError, "--score-test"):  # chosen, not yet scored
+            results.chosen_snapshot(run, curves_dir)
+        rotated = {"clean": 85.0, "rotated": 70.0, "512 points": 84.0, "jitter 0.01": 85.5}
+        curve["test"] = {"epoch": 50, "svm_c0.1": 85.0, "svm_fair": {"accuracy": 86.0, "C": 0.1},
+                         "robustness_c0.1": rotated}  # fmt: skip
+        workflows.write_json(curve_path, curve)
+        epoch, curve = results.chosen_snapshot(run, curves_dir)
+        self.assertEqual(epoch, 50)
+
+        stored = {"svm": {"accuracy": 85.0}, "few-shot": {"10-way 10-shot": {"mean": 70.0, "std": 2.0}}}
+        label_efficiency = {"10% preset": {"test_mean": 60.0, "test_std": 1.5, "seeds": [0, 1, 2]}}
+        package_dir = registry.pathlib.Path(self.tmp_dir, "package")
+        with mock.patch.object(registry, "PRESETS_DIR", package_dir):
+            self.assertIsNone(results.run_preset(run, runs_dir))  # no final preset yet
+            with self.assertRaisesRegex(ValueError, "not the snapshot that validation chose"):
+                results.ship(f"{run}@25", stored, runs_dir, "test data", curve=curve)
+            results.ship(f"{run}@50", stored, runs_dir, "test data", curve=curve,
+                         label_efficiency=label_efficiency)  # fmt: skip
+            shipped_dir = package_dir / "ttp_shapenet_pointnet"
+            backbone = Backbone.from_preset("ttp_shapenet_pointnet")
+            # Once the run's folder is gone, the package's preset stands in
+            # for that snapshot (and only for it).
+            os.rename(runs_dir, runs_dir + ".gone")
+            self.assertEqual(results.run_preset(f"{run}@50", runs_dir), str(shipped_dir))
+            self.assertIsNone(results.run_preset(f"{run}@25", runs_dir))
+        chosen = Backbone.from_preset(snapshots[50].replace(runs_dir, runs_dir + ".gone"))
+        for shipped_weight, chosen_weight in zip(backbone.weights, chosen.weights):
+            self.assertAllClose(shipped_weight, chosen_weight, atol=0, rtol=0)
+        metadata = json.load(open(shipped_dir / "metadata.json"))
+        self.assertEqual(metadata["pretraining"]["epoch"], 50)
+        recorded = metadata["evaluation"]
+        self.assertEqual(recorded["linear_svm_accuracy"], 85.0)
+        self.assertEqual(recorded["chosen_epoch"], 50)
+        self.assertEqual(recorded["validation"], {"svm_c0.1": 82.0, "svm_fair": 83.0})
+        self.assertEqual(recorded["linear_svm_fair"]["accuracy"], 86.0)
+        self.assertEqual(recorded["robustness_c0.1"], rotated)
+        self.assertEqual(recorded["label_efficiency"], label_efficiency)
+        card = (shipped_dir / "README.md").read_text()
+        for text in ("85.00", "86.00 (C = 0.1)", "epoch 50, chosen on validation",
+                     "50 epochs of the paper's 800-epoch schedule", "rotated (%)",
+                     "10% of the labels, from preset (%): 60.00 +- 1.50"):  # fmt: skip
+            self.assertIn(text, card)
 
 
 class StoredResultsTest(TestCase):
