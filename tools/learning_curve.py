@@ -29,6 +29,11 @@ is refused when the run's file already holds a test score (`--overwrite`
 replaces it), and a later snapshot that changes the choice is warned about:
 the test split never selects.
 
+`--compare CURVE.json ... --plot PNG` draws stored learning curves (this
+tool's JSON files) over each other, fair validation accuracy and rotated
+accuracy against epochs, a line per run: the variants of one backbone side
+by side. It reads no data and scores nothing.
+
 `--dtype-policy float32` computes every preset's features in float32 (a
 preset pre-trained under `mixed_bfloat16` keeps that policy otherwise).
 
@@ -44,6 +49,9 @@ the same validation split through the same code, into
         --models ttp_shapenet_pointnet pointnet_random_seed0
     python tools/learning_curve.py --data-dir ../shared/data \\
         --runs ../runs/pointnet_ttp_seed0 --score-test
+    python tools/learning_curve.py --plot docs/results/probes/variants.png \\
+        --compare docs/results/learning_curve_pointnet_ttp_seed0.json \\
+        docs/results/probes/learning_curve_pointnet_*_seed0.json
 """
 
 import argparse
@@ -301,6 +309,28 @@ def plot(curves, run_dirs, path, results_dir="docs/results"):
     save_figure(figure, path, "Learning curve")
 
 
+def plot_comparison(curves, path):
+    """The fair validation accuracy and the rotated accuracy of several
+    runs' snapshots against epochs, a line per run."""
+    figure, (fair, rotated) = import_pyplot().subplots(1, 2, figsize=(11, 4.5))
+    for curve in curves:
+        epochs = sorted(int(e) for e in curve["snapshots"])
+        snapshots = [curve["snapshots"][str(e)] for e in epochs]
+        line = fair.plot(epochs, [accuracy_of(s["svm_fair"]) for s in snapshots], marker="o",
+                         label=curve["run"])  # fmt: skip
+        turned = [(e, s["robustness_c0.1"]["rotated"]) for e, s in zip(epochs, snapshots)
+                  if "robustness_c0.1" in s]  # fmt: skip
+        if turned:
+            rotated.plot(*zip(*turned), marker="s", color=line[0].get_color(), label=curve["run"])
+    for axis, title in ((fair, "standardised, C by 5-fold CV"), (rotated, "C = 0.1, rotated about the vertical")):
+        axis.set_title(f"validation SVM accuracy: {title}", fontsize=10)
+        axis.set_xlabel("pre-training epoch")
+        axis.set_ylabel("accuracy (%)")
+        axis.set_xscale("log", base=2)
+        axis.legend(fontsize=8)
+    save_figure(figure, path, "Comparison")
+
+
 def import_pyplot():
     """matplotlib's `pyplot`, drawing to files only (the Agg backend), or
     an `ImportError` that says how to install it."""
@@ -336,7 +366,13 @@ def main(argv=None):
     parser.add_argument(
         "--dtype-policy", help="features in this Keras dtype policy (default: each preset's own)"
     )
+    parser.add_argument("--compare", nargs="+", help="stored learning curves (JSON) to plot together")
     args = parser.parse_args(argv)
+    if args.compare:
+        if not args.plot:
+            parser.error("--compare draws a plot: give --plot")
+        plot_comparison([json.load(open(path)) for path in args.compare], args.plot)
+        return 0
     if args.dtype_policy:
         PRESET_ARGUMENTS["dtype"] = args.dtype_policy
     if not (args.runs or args.models):

@@ -118,6 +118,24 @@ class LearningCurveTest(TestCase):
         with open(path, "rb") as file:
             self.assertEqual(file.read(8), b"\x89PNG\r\n\x1a\n")
 
+    def test_compare_plot(self):
+        pytest.importorskip("matplotlib")
+        paths = []
+        for run, rotated in (("pointnet_ttp_seed0", 50.0), ("pointnet_ftreg_seed0", None)):
+            snapshot = {"svm_c0.1": 80.0, "svm_fair": {"accuracy": 82.0}}
+            if rotated:
+                snapshot["robustness_c0.1"] = {"rotated": rotated}
+            paths.append(os.path.join(self.tmp_dir, f"learning_curve_{run}.json"))
+            learning_curve.workflows.write_json(
+                paths[-1], {"run": run, "snapshots": {"25": snapshot, "50": snapshot}}
+            )
+        path = os.path.join(self.tmp_dir, "variants.png")
+        learning_curve.main(["--compare", *paths, "--plot", path])  # no data needed
+        with open(path, "rb") as file:
+            self.assertEqual(file.read(8), b"\x89PNG\r\n\x1a\n")
+        with self.assertRaises(SystemExit):  # a comparison is a plot
+            learning_curve.main(["--compare", *paths])
+
     def test_choose_earliest_best(self):
         snapshots = {"25": {"svm_fair": {"accuracy": 90.0}}, "50": {"svm_fair": {"accuracy": 91.0}},
                      "100": {"svm_fair": {"accuracy": 91.0}}}  # fmt: skip
