@@ -309,10 +309,16 @@ def plot(curves, run_dirs, path, results_dir="docs/results"):
     save_figure(figure, path, "Learning curve")
 
 
-def plot_comparison(curves, path):
+def plot_comparison(curves, path, results_dir="docs/results"):
     """The fair validation accuracy and the rotated accuracy of several
-    runs' snapshots against epochs, a line per run."""
+    runs' snapshots against epochs, a line per run, with the mean fair
+    accuracy of random initialisation when stored."""
     figure, (fair, rotated) = import_pyplot().subplots(1, 2, figsize=(11, 4.5))
+    random = random_init_scores(results_dir, curves[0]["run"].split("_")[0])
+    if random:
+        fair.axhline(np.mean(random), color="black", linestyle="--", linewidth=1,
+                     label=f"random init (mean of {len(random)})")  # fmt: skip
+    ticks = sorted({int(e) for curve in curves for e in curve["snapshots"]})
     for curve in curves:
         epochs = sorted(int(e) for e in curve["snapshots"])
         snapshots = [curve["snapshots"][str(e)] for e in epochs]
@@ -327,6 +333,7 @@ def plot_comparison(curves, path):
         axis.set_xlabel("pre-training epoch")
         axis.set_ylabel("accuracy (%)")
         axis.set_xscale("log", base=2)
+        axis.set_xticks(ticks, [str(t) for t in ticks])
         axis.legend(fontsize=8)
     save_figure(figure, path, "Comparison")
 
@@ -371,7 +378,7 @@ def main(argv=None):
     if args.compare:
         if not args.plot:
             parser.error("--compare draws a plot: give --plot")
-        plot_comparison([json.load(open(path)) for path in args.compare], args.plot)
+        plot_comparison([json.load(open(path)) for path in args.compare], args.plot, args.results_dir)
         return 0
     if args.dtype_policy:
         PRESET_ARGUMENTS["dtype"] = args.dtype_policy
