@@ -311,6 +311,8 @@ def ship(name, results, runs_dir, data_description, overwrite=False, curve=None,
     preset_name = f"ttp_shapenet_{backbone_name}"
     target = registry.PRESETS_DIR / registry.PRESETS[preset_name]["path"]
     source = run_preset(name, runs_dir)
+    if source is None:
+        raise FileNotFoundError(f"{name}: no preset or snapshot of it in {runs_dir}")
     backbone = models.Backbone.from_preset(source)
     pretraining = json.load(open(os.path.join(source, "metadata.json")))["pretraining"]
     pretraining["data"] = SHAPENET_260
