@@ -274,6 +274,14 @@ def random_init_scores(results_dir, backbone):
     ]  # fmt: skip
 
 
+def rotated_scores(curve):
+    """`[(epoch, rotated accuracy)]` of the snapshots scored with
+    `--robustness`, in epoch order."""
+    epochs = sorted(int(e) for e in curve["snapshots"])
+    return [(e, curve["snapshots"][str(e)]["robustness_c0.1"]["rotated"])
+            for e in epochs if "robustness_c0.1" in curve["snapshots"][str(e)]]  # fmt: skip
+
+
 def plot(curves, run_dirs, path, results_dir="docs/results"):
     """Validation accuracy and loss terms against epochs, a column a run,
     with the mean fair accuracy of random initialisation when stored."""
@@ -286,8 +294,7 @@ def plot(curves, run_dirs, path, results_dir="docs/results"):
         for metric, label in (("svm_c0.1", "SVM, C = 0.1"), ("svm_fair", "SVM, standardised, C by 5-fold CV")):
             values = [accuracy_of(curve["snapshots"][str(e)][metric]) for e in epochs]
             top.plot(epochs, values, marker="o", label=label)
-        rotated = [(e, curve["snapshots"][str(e)]["robustness_c0.1"]["rotated"])
-                   for e in epochs if "robustness_c0.1" in curve["snapshots"][str(e)]]  # fmt: skip
+        rotated = rotated_scores(curve)
         if rotated:
             top.plot(*zip(*rotated), marker="s", linestyle="--", label="SVM, C = 0.1, rotated")
         random = random_init_scores(results_dir, curve["run"].split("_")[0])
@@ -324,8 +331,7 @@ def plot_comparison(curves, path, results_dir="docs/results"):
         snapshots = [curve["snapshots"][str(e)] for e in epochs]
         line = fair.plot(epochs, [accuracy_of(s["svm_fair"]) for s in snapshots], marker="o",
                          label=curve["run"])  # fmt: skip
-        turned = [(e, s["robustness_c0.1"]["rotated"]) for e, s in zip(epochs, snapshots)
-                  if "robustness_c0.1" in s]  # fmt: skip
+        turned = rotated_scores(curve)
         if turned:
             rotated.plot(*zip(*turned), marker="s", color=line[0].get_color(), label=curve["run"])
     for axis, title in ((fair, "standardised, C by 5-fold CV"), (rotated, "C = 0.1, rotated about the vertical")):
