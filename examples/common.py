@@ -98,8 +98,3 @@ def finish(args, settings, data, results):
     if args.output:
         workflows.write_json(args.output, results)
     return results
-
-
-# A callback restoring the weights of the epoch with the best validation
-# accuracy at the end of `fit`.
-keep_best_epoch = workflows.keep_best_epoch

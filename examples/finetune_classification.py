@@ -67,21 +67,17 @@ def main():
             backbone, num_classes=len(train.class_names)
         )
         classifier.compile()  # Adam(1e-3), sparse cross-entropy, accuracy
-        history = classifier.fit(
-            fit_data,
-            validation_data=validation_data,
-            epochs=args.epochs,
-            callbacks=[common.keep_best_epoch(args.epochs)],
+        keep = keras_ttp.utils.KeepBestEpoch()  # restores the best epoch's weights
+        classifier.fit(
+            fit_data, validation_data=validation_data, epochs=args.epochs, callbacks=[keep]
         )
-        val_accuracy = history.history["val_accuracy"]
-        best = max(range(len(val_accuracy)), key=val_accuracy.__getitem__)
         test_accuracy = 100 * classifier.evaluate(test_data, return_dict=True)["accuracy"]
         print(f"Fine-tuned, {name}: {test_accuracy:.2f} % test accuracy (epoch "
-              f"{best + 1}, {100 * val_accuracy[best]:.2f} % validation accuracy)")
+              f"{keep.best_epoch}, {100 * keep.best:.2f} % validation accuracy)")
         results[name] = {
             "test_accuracy": test_accuracy,
-            "best_epoch": best + 1,
-            "validation_accuracy": 100 * val_accuracy[best],
+            "best_epoch": keep.best_epoch,
+            "validation_accuracy": 100 * keep.best,
         }
     common.finish(args, SETTINGS, data, {"fine_tuning": results})
 

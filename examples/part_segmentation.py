@@ -124,7 +124,7 @@ def main():
             batch_size=args.batch_size,
             epochs=args.epochs,
             validation_data=inputs["validation"],
-            callbacks=[common.keep_best_epoch(args.epochs)],
+            callbacks=[keras_ttp.utils.KeepBestEpoch()],
         )
         x, parts = inputs["test"]
         logits = segmenter.predict(x, batch_size=args.batch_size)

@@ -118,14 +118,6 @@ def make_backbone(name="pointnet", embedding_dim=1024, preset=None, pretrained=T
     return BACKBONES[name](embedding_dim=embedding_dim)
 
 
-def keep_best_epoch(epochs):
-    """A callback that restores, at the end of `fit`, the weights of the
-    epoch with the best validation accuracy (it never stops early)."""
-    return keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True
-    )
-
-
 def pretrain_backbone(
     backbone, points, epochs, batch_size=32, num_points=1024, checkpoint_dir=None,
     seed=0, verbose="auto", callbacks=(), **pretrainer_kwargs,

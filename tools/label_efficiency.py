@@ -8,15 +8,22 @@ the fit part of the fixed validation split
 encoder from `--preset` or the preset's architecture freshly initialised
 (the same Keras seed for both), is fine-tuned end to end with Adam (1e-3)
 and sparse cross-entropy on a fresh random `--num-points` of each shape
-every epoch. The epoch whose weights are kept is the one with the best
-accuracy on the validation split (`keras_ttp.workflows.keep_best_epoch`); the
-test split then scores that one model once and chooses nothing. Fractions
-below 100 % are repeated for every `--seeds` (the subset and the
-initialisation change with the seed); 100 % uses the first seed.
+every epoch, for `--epochs` epochs or, where that would take more,
+`--max-steps` optimizer steps' worth of epochs (with the defaults: 100
+epochs of the small fractions, 20 of 100 %). The validation split scores
+the model at most `--validations` times, evenly spaced; the epoch whose
+weights are kept is the validated one with the best accuracy
+(`keras_ttp.utils.KeepBestEpoch`); the test split then scores that one
+model once and chooses nothing. Fractions below 100 % are repeated for
+every `--seeds` (the subset and the initialisation change with the seed);
+100 % uses the first seed.
 
 Results go to `--output` (default `docs/results/label_efficiency_<backbone>
 .json`): every fine-tuning as it finishes (a run started again skips those
-done), and a summary, mean +- std over the seeds per fraction and start.
+done; it refuses to add fine-tunings made with other settings), and a
+summary, mean +- std over the seeds per fraction and start. A fine-tuning
+in progress keeps a backup under `--runs-dir` every epoch: one killed part
+way resumes where it stopped and ends as an uninterrupted one would.
 `--plot` draws test accuracy against the fraction of labels (matplotlib).
 `--starts random` runs random initialisation alone: it depends on the
 preset's architecture only, so it can run before the preset is chosen, and
@@ -27,13 +34,14 @@ ModelNet10), 64 points, 2 epochs, fractions 20 and 100 %, 2 seeds, and
 without `--preset` a tiny random PointNet saved as a stand-in preset.
 
     python tools/label_efficiency.py --data-dir ../shared/data \\
-        --preset ttp_shapenet_pointnet --epochs 100
+        --preset ttp_shapenet_pointnet --runs-dir ../runs
     python tools/label_efficiency.py --quick --output /tmp/quick.json
 """
 
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -43,6 +51,7 @@ import numpy as np
 from keras_ttp import datasets
 from keras_ttp import evaluation
 from keras_ttp import models
+from keras_ttp import utils
 from keras_ttp import workflows
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,14 +60,17 @@ import learning_curve  # noqa: E402  (tools/learning_curve.py)
 SETTINGS = {
     "fractions": [0.01, 0.05, 0.1, 1.0],
     "seeds": [0, 1, 2],
-    "epochs": 100,
+    "epochs": 100,  # at most; fewer where `max_steps` is reached first
+    "max_steps": 2000,
+    "validations": 25,  # at most, evenly spaced (`fit`'s validation_freq)
     "batch_size": 32,
     "num_points": 1024,
     "jit_compile": "auto",  # XLA on tensorflow (`Task.compile`)
 }
 # Tiny models run eagerly: tracing would take longer than the training.
-QUICK = {"fractions": [0.2, 1.0], "seeds": [0, 1], "epochs": 2, "batch_size": 8,
-         "num_points": 64, "jit_compile": False, "run_eagerly": True}  # fmt: skip
+QUICK = {"fractions": [0.2, 1.0], "seeds": [0, 1], "epochs": 2, "max_steps": 2000,
+         "validations": 25, "batch_size": 8, "num_points": 64, "jit_compile": False,
+         "run_eagerly": True}  # fmt: skip
 STARTS = ("preset", "random")
 
 
@@ -78,8 +90,21 @@ def datasets_for(train, test, subset, validation, batch_size, num_points, seed):
     return fit, *fixed
 
 
-def fine_tune(preset, start, train, test, split, fraction, seed, settings, verbose=2):
-    """Fine-tunes one classifier; returns its record."""
+def schedule(num_labels, settings):
+    """`(epochs, validation_freq)` of a fine-tuning on `num_labels` shapes:
+    `epochs` epochs, fewer where they would pass `max_steps` optimizer
+    steps, validated at most `validations` times, every `validation_freq`
+    epochs."""
+    steps = max(1, num_labels // settings["batch_size"])
+    epochs = max(1, min(settings["epochs"], settings["max_steps"] // steps))
+    return epochs, -(-epochs // settings["validations"])
+
+
+def fine_tune(preset, start, train, test, split, fraction, seed, settings, folder=None,
+              callbacks=(), verbose=2):  # fmt: skip
+    """Fine-tunes one classifier; returns its record. With `folder`, a run
+    killed part way resumes from there where it stopped, and keeps the best
+    validated epoch of all its epochs; `folder` is removed once done."""
     fit, validation = split
     subset = fit[evaluation.stratified_subset(train.labels[fit], fraction, seed)]
     keras.utils.set_random_seed(seed)
@@ -92,18 +117,24 @@ def fine_tune(preset, start, train, test, split, fraction, seed, settings, verbo
     fit_data, validation_data, test_data = datasets_for(
         train, test, subset, validation, settings["batch_size"], settings["num_points"], seed
     )
-    epochs = settings["epochs"]
-    history = classifier.fit(
-        fit_data, validation_data=validation_data, epochs=epochs,
-        callbacks=[workflows.keep_best_epoch(epochs)], verbose=verbose,
+    epochs, validation_freq = schedule(len(subset), settings)
+    keep = utils.KeepBestEpoch(directory=folder and os.path.join(folder, "best"))
+    # Every random draw of an epoch depends on (seed, epoch) only, so a
+    # resumed run repeats the uninterrupted one.
+    callbacks = [utils.EpochSeeds(seed, fit_data), *callbacks, keep]
+    if folder:
+        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(folder, "backup")))
+    classifier.fit(
+        fit_data, validation_data=validation_data, epochs=epochs, shuffle=False,
+        validation_freq=validation_freq, callbacks=callbacks, verbose=verbose,
     )  # fmt: skip
-    val_accuracy = history.history["val_accuracy"]
-    best = int(np.argmax(val_accuracy))
     test_accuracy = classifier.evaluate(test_data, return_dict=True, verbose=0)["accuracy"]
+    if folder:
+        shutil.rmtree(folder)
     return {
         "fraction": fraction, "start": start, "seed": seed, "num_labels": len(subset),
-        "best_epoch": best + 1, "validation_accuracy": 100 * val_accuracy[best],
-        "test_accuracy": 100 * test_accuracy,
+        "epochs": epochs, "validation_freq": validation_freq, "best_epoch": keep.best_epoch,
+        "validation_accuracy": 100 * keep.best, "test_accuracy": 100 * test_accuracy,
     }  # fmt: skip
 
 
@@ -144,7 +175,9 @@ def main(argv=None):
     parser.add_argument("--preset", help="the pre-trained encoder (name or folder)")
     parser.add_argument("--fractions", type=float, nargs="+")
     parser.add_argument("--seeds", type=int, nargs="+")
-    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--epochs", type=int, help="at most this many epochs")
+    parser.add_argument("--max-steps", type=int, help="at most this many optimizer steps")
+    parser.add_argument("--validations", type=int, help="at most this many validations")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--num-points", type=int)
     parser.add_argument("--starts", nargs="+", choices=STARTS, default=list(STARTS),
@@ -152,6 +185,8 @@ def main(argv=None):
                         "preset's architecture only, so it can run before the preset is chosen)")
     parser.add_argument("--output", help="results JSON (default: docs/results/label_efficiency_<backbone>.json)")
     parser.add_argument("--plot", help="write the plot to this PNG")
+    parser.add_argument("--runs-dir", default="runs",
+                        help="where a fine-tuning in progress keeps its backup (removed once done)")
     parser.add_argument("--quick", action="store_true", help="a seconds-long check on synthetic shapes")
     args = parser.parse_args(argv)
     settings = dict(QUICK if args.quick else SETTINGS)
@@ -165,6 +200,7 @@ def main(argv=None):
     else:
         train, test, data = workflows.load_classification_data(args.data_dir)
     preset = args.preset
+    preset_name = args.preset or "tiny random PointNet (--quick)"
     with tempfile.TemporaryDirectory() as stand_in:
         if preset is None:
             if not args.quick:
@@ -173,10 +209,19 @@ def main(argv=None):
             models.PointNet(embedding_dim=16).save_to_preset(preset)
         backbone_name = type(models.Backbone.from_preset(preset, load_weights=False)).__name__.lower()
         output = args.output or f"docs/results/label_efficiency_{backbone_name}.json"
+        runs_dir = os.path.join(args.runs_dir, f"label_efficiency_{backbone_name}")
         split = evaluation.validation_split(train.labels)
         stored = json.load(open(output)) if os.path.exists(output) else {}
         runs = [r for r in stored.get("runs", []) if r["fraction"] in settings["fractions"]]
         done = {(r["fraction"], r["start"], r["seed"]) for r in runs}
+        if stored:
+            protocol = lambda s: {k: v for k, v in s.items() if k not in ("fractions", "seeds")}  # noqa: E731
+            if protocol(stored["settings"]) != protocol(settings):
+                parser.error(f"{output} holds fine-tunings made with other settings "
+                             f"({stored['settings']}): give another --output")  # fmt: skip
+            if stored["preset"] != preset_name and any(r["start"] == "preset" for r in runs):
+                parser.error(f"{output} holds fine-tunings of {stored['preset']}, "
+                             f"not {preset_name}: give another --output")  # fmt: skip
         for fraction in settings["fractions"]:
             seeds = settings["seeds"] if fraction < 1.0 else settings["seeds"][:1]
             for seed in seeds:
@@ -184,9 +229,11 @@ def main(argv=None):
                     if (fraction, start, seed) in done:
                         continue
                     print(f"--- {100 * fraction:g}% of the labels, {start}, seed {seed}", flush=True)
-                    runs.append(fine_tune(preset, start, train, test, split, fraction, seed, settings))
+                    folder = os.path.join(runs_dir, f"{100 * fraction:g}pct_{start}_seed{seed}")
+                    runs.append(fine_tune(preset, start, train, test, split, fraction, seed,
+                                          settings, folder))  # fmt: skip
                     record = {
-                        "data": data, "preset": args.preset or "tiny random PointNet (--quick)",
+                        "data": data, "preset": preset_name,
                         "settings": settings, "validation": {"num_fit": len(split[0]), "num_validation": len(split[1])},
                         "runs": runs, "summary": summarize(runs), **workflows.run_info(),
                     }  # fmt: skip

@@ -6,8 +6,11 @@ import os
 import numpy as np
 import pytest
 
+from keras_ttp import evaluation
+from keras_ttp import workflows
 from keras_ttp.models import PointNet
 from tests.test_case import TestCase
+from tests.utils.test_epoch_seeds import Kill
 from tools import label_efficiency
 
 
@@ -16,7 +19,8 @@ class LabelEfficiencyTest(TestCase):
         preset = os.path.join(self.tmp_dir, "tiny")
         PointNet(embedding_dim=16).save_to_preset(preset)
         output = os.path.join(self.tmp_dir, "label_efficiency.json")
-        args = ["--quick", "--preset", preset, "--output", output, "--epochs", "1"]
+        args = ["--quick", "--preset", preset, "--output", output, "--epochs", "1",
+                "--runs-dir", os.path.join(self.tmp_dir, "runs")]  # fmt: skip
         # Random initialisation first, alone; the full run then adds the preset.
         label_efficiency.main(args + ["--starts", "random"])
         random_only = json.load(open(output))["runs"]
@@ -40,9 +44,42 @@ class LabelEfficiencyTest(TestCase):
             record["summary"]["20% random"]["test_mean"],
             np.mean([runs[(0.2, "random", s)]["test_accuracy"] for s in (0, 1)]),
         )
-        # Started again, the finished fine-tunings are kept, not redone.
+        self.assertEqual(runs[(1.0, "random", 0)]["best_epoch"], 1)
+        # Started again, the finished fine-tunings are kept, not redone; the
+        # backups of the fine-tunings in progress are gone.
         label_efficiency.main(args)
         self.assertEqual(json.load(open(output))["runs"], record["runs"])
+        self.assertEqual(os.listdir(os.path.join(self.tmp_dir, "runs", "label_efficiency_pointnet")), [])
+        # Other settings are not mixed into the same table.
+        with self.assertRaises(SystemExit):
+            label_efficiency.main(args[:-2] + ["--epochs", "2"])
+
+    def test_schedule(self):
+        settings = {"epochs": 100, "max_steps": 2000, "validations": 25, "batch_size": 32}
+        schedule = label_efficiency.schedule
+        self.assertEqual(schedule(32, settings), (100, 4))  # 1 step an epoch
+        self.assertEqual(schedule(319, settings), (100, 4))  # 9 steps
+        self.assertEqual(schedule(3193, settings), (20, 1))  # 99 steps: 2000 // 99
+        self.assertEqual(schedule(3193, {**settings, "max_steps": 5000}), (50, 2))
+        self.assertEqual(schedule(10, {**settings, "epochs": 1}), (1, 1))
+
+    def test_killed_fine_tuning_resumes_to_the_uninterrupted_result(self):
+        train, test, _ = workflows.load_classification_data(None, num_per_class=10, num_points=64)
+        split = evaluation.validation_split(train.labels)
+        preset = os.path.join(self.tmp_dir, "tiny")
+        PointNet(embedding_dim=16).save_to_preset(preset)
+        settings = {**label_efficiency.QUICK, "epochs": 4, "validations": 2}  # epochs 2 and 4
+        args = (preset, "preset", train, test, split, 1.0, 0, settings)
+        uninterrupted = label_efficiency.fine_tune(*args, verbose=0)
+        folder = os.path.join(self.tmp_dir, "run")
+        with self.assertRaises(KeyboardInterrupt):
+            label_efficiency.fine_tune(*args, folder, callbacks=[Kill(epoch=3)], verbose=0)
+        self.assertTrue(os.path.exists(os.path.join(folder, "best", "best.json")))
+        resumed = label_efficiency.fine_tune(*args, folder, verbose=0)
+        self.assertEqual(resumed, uninterrupted)
+        self.assertEqual((resumed["epochs"], resumed["validation_freq"]), (4, 2))
+        self.assertIn(resumed["best_epoch"], (2, 4))
+        self.assertFalse(os.path.exists(folder))
 
     def test_plot(self):
         pytest.importorskip("matplotlib")
