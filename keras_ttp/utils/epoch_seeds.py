@@ -36,8 +36,13 @@ class EpochSeeds(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
         for index, state in enumerate(states):
-            entropy = np.random.SeedSequence([self.seed, epoch, index])
-            value = int(entropy.generate_state(1)[0] % 2**31)
-            state.assign(np.array([value, 0], dtype=state.dtype))
+            state.assign(np.array([self._draw(epoch, index), 0], dtype=state.dtype))
+        # A layer made without a seed (`Dropout`'s default) draws from the
+        # backend's global generator on torch, not from its state above.
+        keras.utils.set_random_seed(self._draw(epoch, len(states)))
         if self.dataset is not None:
             self.dataset.set_epoch(epoch)
+
+    def _draw(self, epoch, index):
+        entropy = np.random.SeedSequence([self.seed, epoch, index])
+        return int(entropy.generate_state(1)[0] % 2**31)

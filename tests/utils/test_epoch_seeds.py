@@ -6,6 +6,7 @@ import numpy as np
 from keras_ttp import workflows
 from keras_ttp.datasets import PointCloudDataset
 from keras_ttp.models import PointNet
+from keras_ttp.utils import EpochSeeds
 from tests.test_case import TestCase
 from tests.test_case import random_points
 
@@ -41,6 +42,25 @@ class EpochSeedsTest(TestCase):
         self.assertTrue(os.listdir(resumed_dir))  # epoch 0 was backed up
         resumed = self.pretrain(resumed_dir)
         self.assertAllClose(resumed, uninterrupted, atol=0, rtol=0)
+
+    def fit_with_dropout(self, backup_dir, callbacks=()):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
+                                  keras.layers.Dropout(0.5), keras.layers.Dense(1)])  # fmt: skip
+        model.compile(optimizer="sgd", loss="mse")
+        x = np.random.default_rng(1).normal(size=(16, 4)).astype("float32")
+        callbacks = [*callbacks, EpochSeeds(seed=5), keras.callbacks.BackupAndRestore(backup_dir)]
+        model.fit(x, x[:, :1], batch_size=4, epochs=3, shuffle=False, verbose=0,
+                  callbacks=callbacks)  # fmt: skip
+        return model.get_weights()
+
+    def test_unseeded_dropout_resumes_to_the_uninterrupted_result(self):
+        # Dropout without a seed: torch draws its masks from the global generator.
+        uninterrupted = self.fit_with_dropout(os.path.join(self.tmp_dir, "a"))
+        resumed_dir = os.path.join(self.tmp_dir, "b")
+        with self.assertRaises(KeyboardInterrupt):
+            self.fit_with_dropout(resumed_dir, callbacks=[Kill(epoch=1)])
+        self.assertAllClose(self.fit_with_dropout(resumed_dir), uninterrupted, atol=0, rtol=0)
 
     def test_dataset_set_epoch_matches_counting_epochs(self):
         points = random_points(10, 32)
