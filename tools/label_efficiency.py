@@ -44,6 +44,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -124,6 +125,7 @@ def fine_tune(preset, start, train, test, split, fraction, seed, settings, folde
     callbacks = [utils.EpochSeeds(seed, fit_data), *callbacks, keep]
     if folder:
         callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(folder, "backup")))
+    start_time = time.time()
     classifier.fit(
         fit_data, validation_data=validation_data, epochs=epochs, shuffle=False,
         validation_freq=validation_freq, callbacks=callbacks, verbose=verbose,
@@ -135,6 +137,7 @@ def fine_tune(preset, start, train, test, split, fraction, seed, settings, folde
         "fraction": fraction, "start": start, "seed": seed, "num_labels": len(subset),
         "epochs": epochs, "validation_freq": validation_freq, "best_epoch": keep.best_epoch,
         "validation_accuracy": 100 * keep.best, "test_accuracy": 100 * test_accuracy,
+        "minutes": (time.time() - start_time) / 60,  # a resumed run: since the resume
     }  # fmt: skip
 
 

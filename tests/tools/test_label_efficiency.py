@@ -76,6 +76,8 @@ class LabelEfficiencyTest(TestCase):
             label_efficiency.fine_tune(*args, folder, callbacks=[Kill(epoch=3)], verbose=0)
         self.assertTrue(os.path.exists(os.path.join(folder, "best", "best.json")))
         resumed = label_efficiency.fine_tune(*args, folder, verbose=0)
+        minutes = [run.pop("minutes") for run in (resumed, uninterrupted)]
+        self.assertGreater(min(minutes), 0)
         self.assertEqual(resumed, uninterrupted)
         self.assertEqual((resumed["epochs"], resumed["validation_freq"]), (4, 2))
         self.assertIn(resumed["best_epoch"], (2, 4))
