@@ -43,17 +43,19 @@ class KeepBestEpoch(keras.callbacks.Callback):
         self.directory = directory
         self.best = None
         self.best_epoch = None
-        self._weights = None
+        self._weights = None  # without `directory`: the best epoch's weights
 
-    def _record_path(self):
-        return os.path.join(self.directory, "best.json")
+    def _path(self, name):
+        return os.path.join(self.directory, name)
+
+    def _weights_name(self):
+        return f"epoch_{self.best_epoch:04d}.weights.h5"
 
     def on_train_begin(self, logs=None):
-        if self.directory and os.path.exists(self._record_path()):
-            with open(self._record_path()) as file:
+        if self.directory and os.path.exists(self._path("best.json")):
+            with open(self._path("best.json")) as file:
                 record = json.load(file)
             self.best, self.best_epoch = record[self.monitor], record["epoch"]
-            self._weights = os.path.join(self.directory, record["weights"])
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
@@ -63,22 +65,21 @@ class KeepBestEpoch(keras.callbacks.Callback):
         if not self.directory:
             self._weights = self.model.get_weights()
             return
-        # The weights first, then the record that names them: a run killed
-        # in between still finds the weights its record names.
+        # The weights first, then the record of their epoch: a run killed in
+        # between still finds the weights its record names.
         os.makedirs(self.directory, exist_ok=True)
-        name = f"epoch_{self.best_epoch:04d}.weights.h5"
-        self.model.save_weights(os.path.join(self.directory, name))
-        record = {"epoch": self.best_epoch, self.monitor: self.best, "weights": name}
-        with open(self._record_path() + ".tmp", "w") as file:
-            json.dump(record, file)
-        os.replace(self._record_path() + ".tmp", self._record_path())
-        self._weights = os.path.join(self.directory, name)
-        for path in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
-            if os.path.basename(path) != name:
+        self.model.save_weights(self._path(self._weights_name()))
+        with open(self._path("best.json.tmp"), "w") as file:
+            json.dump({"epoch": self.best_epoch, self.monitor: self.best}, file)
+        os.replace(self._path("best.json.tmp"), self._path("best.json"))
+        for path in glob.glob(self._path("epoch_*.weights.h5")):
+            if os.path.basename(path) != self._weights_name():
                 os.remove(path)
 
     def on_train_end(self, logs=None):
-        if isinstance(self._weights, str):
-            self.model.load_weights(self._weights)
-        elif self._weights is not None:
+        if self.best_epoch is None:
+            return
+        if self.directory:
+            self.model.load_weights(self._path(self._weights_name()))
+        else:
             self.model.set_weights(self._weights)
