@@ -69,9 +69,8 @@ SETTINGS = {
     "jit_compile": "auto",  # XLA on tensorflow (`Task.compile`)
 }
 # Tiny models run eagerly: tracing would take longer than the training.
-QUICK = {"fractions": [0.2, 1.0], "seeds": [0, 1], "epochs": 2, "max_steps": 2000,
-         "validations": 25, "batch_size": 8, "num_points": 64, "jit_compile": False,
-         "run_eagerly": True}  # fmt: skip
+QUICK = {**SETTINGS, "fractions": [0.2, 1.0], "seeds": [0, 1], "epochs": 2, "batch_size": 8,
+         "num_points": 64, "jit_compile": False, "run_eagerly": True}  # fmt: skip
 STARTS = ("preset", "random")
 
 

@@ -6,8 +6,10 @@ import numpy as np
 
 
 class EpochSeeds(keras.callbacks.Callback):
-    """Re-seeds every random generator of the model, and the epoch of a
-    `PointCloudDataset`, from `(seed, epoch)` at the start of each epoch.
+    """Re-seeds every random generator of the model, the backend's global
+    generators (`keras.utils.set_random_seed`, which a layer made without a
+    seed draws from on torch), and the epoch of a `PointCloudDataset`, from
+    `(seed, epoch)` at the start of each epoch.
 
     Keras's `BackupAndRestore` restores weights and optimizer state but not
     the states of the models' `SeedGenerator`s (augmentation, recycled

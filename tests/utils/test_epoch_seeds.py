@@ -34,14 +34,18 @@ class EpochSeedsTest(TestCase):
         )  # fmt: skip
         return backbone.get_weights()
 
-    def test_killed_run_resumes_to_the_uninterrupted_result(self):
-        uninterrupted = self.pretrain(os.path.join(self.tmp_dir, "a"))
+    def assertResumesToUninterrupted(self, run):
+        """`run(folder, callbacks)`, killed at epoch 1 and run again in the
+        same folder, returns what an uninterrupted run returns."""
+        uninterrupted = run(os.path.join(self.tmp_dir, "a"))
         resumed_dir = os.path.join(self.tmp_dir, "b")
         with self.assertRaises(KeyboardInterrupt):
-            self.pretrain(resumed_dir, callbacks=[Kill(epoch=1)])
+            run(resumed_dir, callbacks=[Kill(epoch=1)])
         self.assertTrue(os.listdir(resumed_dir))  # epoch 0 was backed up
-        resumed = self.pretrain(resumed_dir)
-        self.assertAllClose(resumed, uninterrupted, atol=0, rtol=0)
+        self.assertAllClose(run(resumed_dir), uninterrupted, atol=0, rtol=0)
+
+    def test_killed_run_resumes_to_the_uninterrupted_result(self):
+        self.assertResumesToUninterrupted(self.pretrain)
 
     def fit_with_dropout(self, backup_dir, callbacks=()):
         keras.utils.set_random_seed(0)
@@ -56,11 +60,7 @@ class EpochSeedsTest(TestCase):
 
     def test_unseeded_dropout_resumes_to_the_uninterrupted_result(self):
         # Dropout without a seed: torch draws its masks from the global generator.
-        uninterrupted = self.fit_with_dropout(os.path.join(self.tmp_dir, "a"))
-        resumed_dir = os.path.join(self.tmp_dir, "b")
-        with self.assertRaises(KeyboardInterrupt):
-            self.fit_with_dropout(resumed_dir, callbacks=[Kill(epoch=1)])
-        self.assertAllClose(self.fit_with_dropout(resumed_dir), uninterrupted, atol=0, rtol=0)
+        self.assertResumesToUninterrupted(self.fit_with_dropout)
 
     def test_dataset_set_epoch_matches_counting_epochs(self):
         points = random_points(10, 32)
