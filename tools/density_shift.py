@@ -52,16 +52,17 @@ def padded_with_first_point(points, num_points):
     return np.concatenate([points, copies], axis=1)
 
 
-def density_shift(backbone, train, split, num_points=512):
+def density_shift(backbone, train, split, num_points=512, batch_size=64):
     """The scores above (%, and `cosine`) of `backbone` on `split` =
-    `(fit, validation)` indices of `train`."""
+    `(fit, validation)` indices of `train`, embedded `batch_size` clouds at
+    a time."""
     fit, validation = split
     fit_points, fit_labels = train.points[fit], train.labels[fit]
     held_points, held_labels = train.points[validation], train.labels[validation]
     full = held_points.shape[1]
     fit_few = evaluation.subsample_points(fit_points, num_points, seed=1)
     held_few = evaluation.subsample_points(held_points, num_points, seed=0)
-    embed = lambda points: evaluation.extract_embeddings(backbone, points, verbose=0)  # noqa: E731
+    embed = lambda points: evaluation.extract_embeddings(backbone, points, batch_size, verbose=0)  # noqa: E731
     features = {
         "clean": embed(held_points),
         "subsampled": embed(held_few),
@@ -85,6 +86,8 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", required=True,
                         help="presets (names or folders) or <backbone>_random_seed<s>")  # fmt: skip
     parser.add_argument("--num-points", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="clouds embedded at a time (DGCNN's memory grows with it)")
     parser.add_argument("--output", default="docs/results/probes/density_shift.json")
     args = parser.parse_args(argv)
     train, _, description, split = learning_curve.load_data(args.data_dir)
@@ -93,7 +96,9 @@ def main(argv=None):
         key = f"{name} @ {args.num_points} points"
         if key not in stored["models"]:
             backbone = learning_curve.load_model(name)
-            stored["models"][key] = density_shift(backbone, train, split, args.num_points)
+            stored["models"][key] = density_shift(
+                backbone, train, split, args.num_points, args.batch_size
+            )
             workflows.write_json(args.output, {**stored, **workflows.run_info()})
         print(key, {k: round(v, 4) for k, v in stored["models"][key].items()}, flush=True)
     return 0
