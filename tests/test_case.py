@@ -8,6 +8,7 @@ import os
 import pathlib
 import tempfile
 import unittest
+from unittest import mock
 
 import keras
 import numpy as np
@@ -76,6 +77,12 @@ class TestCase(unittest.TestCase):
         super().setUp()
         keras.utils.set_random_seed(1337)
         self.tmp_dir = self.enterContext(tempfile.TemporaryDirectory())
+
+    def embed_without_xla(self):
+        """Turns off XLA for `keras_ttp.evaluation.extract_embeddings` for
+        the rest of the test: for tiny models, compiling every predict would
+        dominate the test's time."""
+        self.enterContext(mock.patch("keras_ttp.evaluation.embeddings.use_xla_on_tensorflow"))
 
     def assertAllClose(self, actual, expected, atol=1e-6, rtol=1e-6, msg=None):
         actual = keras.tree.map_structure(keras.ops.convert_to_numpy, actual)

@@ -16,10 +16,7 @@ from tools import density_shift
 class DensityShiftTest(TestCase):
     def setUp(self):
         super().setUp()
-        # Tiny models: XLA's compilation of every predict would dominate.
-        patch = mock.patch("keras_ttp.evaluation.embeddings.use_xla_on_tensorflow")
-        patch.start()
-        self.addCleanup(patch.stop)
+        self.embed_without_xla()
         self.data_dir = os.path.join(self.tmp_dir, "data")
         write_fake_modelnet(self.data_dir)  # 64 points a shape
         self.preset = os.path.join(self.tmp_dir, "pointnet")

@@ -52,10 +52,7 @@ def write_fake_run(run_dir, epochs=(25, 50)):
 class LearningCurveTest(TestCase):
     def setUp(self):
         super().setUp()
-        # Tiny models: XLA's compilation of every predict would dominate.
-        patch = mock.patch("keras_ttp.evaluation.embeddings.use_xla_on_tensorflow")
-        patch.start()
-        self.addCleanup(patch.stop)
+        self.embed_without_xla()
 
     def test_end_to_end(self):
         data_dir = os.path.join(self.tmp_dir, "data")
