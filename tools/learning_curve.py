@@ -98,11 +98,11 @@ def load_model(name, runs_dir=None):
     return load_preset(name)
 
 
-def svm_scores(backbone, train, test, robustness=False):
+def svm_scores(backbone, train, test, robustness=False, batch_size=64):
     """Both SVM columns (and with `robustness` the C = 0.1 SVM's corrupted
     scores) of `backbone`, fit on `train` and scored on `test`: pairs
     `(features, labels)`, with the clouds of `test` as a third item when
-    `robustness`."""
+    `robustness`; the corrupted clouds are embedded `batch_size` at a time."""
     (train_features, train_labels), (test_features, test_labels) = train, test[:2]
     svm = evaluation.fit_linear_svm(train_features, train_labels, C=0.1)
     scores = {
@@ -112,19 +112,20 @@ def svm_scores(backbone, train, test, robustness=False):
     if robustness:
         points = test[2]
         scores["robustness_c0.1"] = evaluation.corrupted_scores(
-            backbone, svm, points, test_labels, num_points=points.shape[1] // 2
+            backbone, svm, points, test_labels, num_points=points.shape[1] // 2,
+            batch_size=batch_size,
         )
     return scores
 
 
-def validation_scores(backbone, train, split, robustness=False):
+def validation_scores(backbone, train, split, robustness=False, batch_size=64):
     """`svm_scores` fit on the fit part of `train`, scored on validation."""
     fit, validation = split
-    features = evaluation.extract_embeddings(backbone, train.points, verbose=0)
+    features = evaluation.extract_embeddings(backbone, train.points, batch_size, verbose=0)
     return svm_scores(
         backbone, (features[fit], train.labels[fit]),
         (features[validation], train.labels[validation], train.points[validation]),
-        robustness,
+        robustness, batch_size,
     )  # fmt: skip
 
 
@@ -157,7 +158,7 @@ def read_json(path, default):
         return json.load(file)
 
 
-def learning_curve(run_dir, data, results_dir, select="svm_fair", robustness=False):
+def learning_curve(run_dir, data, results_dir, select="svm_fair", robustness=False, batch_size=64):
     """Scores every snapshot of `run_dir` not yet in its results file on
     validation, chooses one, writes the file; returns its contents."""
     train, _, description, split = data
@@ -170,7 +171,7 @@ def learning_curve(run_dir, data, results_dir, select="svm_fair", robustness=Fal
             continue
         print(f"{name}: validation scores of the epoch {epoch} snapshot", flush=True)
         backbone = load_preset(folder)
-        curve["snapshots"][str(epoch)] = validation_scores(backbone, train, split, robustness)
+        curve["snapshots"][str(epoch)] = validation_scores(backbone, train, split, robustness, batch_size)
         write_curve(path, curve, select, description, split)
     curve = write_curve(path, curve, select, description, split)
     print(f"{name}: chosen on validation ({select}): epoch {curve['chosen_epoch']}")
@@ -205,7 +206,7 @@ def validation_record(split):
     }  # fmt: skip
 
 
-def score_test(run_dir, data, results_dir, robustness=False, overwrite=False):
+def score_test(run_dir, data, results_dir, robustness=False, overwrite=False, batch_size=64):
     """Scores the test split once, for the run's chosen snapshot."""
     train, test, _, _ = data
     name = os.path.basename(os.path.normpath(run_dir))
@@ -221,16 +222,17 @@ def score_test(run_dir, data, results_dir, robustness=False, overwrite=False):
     epoch = curve["chosen_epoch"]
     backbone = load_preset(snapshot_folders(run_dir)[epoch])
     print(f"{name}: scoring the test split once, epoch {epoch} (chosen by {curve['select']})")
-    features = [evaluation.extract_embeddings(backbone, d.points, verbose=0) for d in (train, test)]
+    features = [evaluation.extract_embeddings(backbone, d.points, batch_size, verbose=0) for d in (train, test)]
     scores = svm_scores(
-        backbone, (features[0], train.labels), (features[1], test.labels, test.points), robustness
-    )
+        backbone, (features[0], train.labels), (features[1], test.labels, test.points),
+        robustness, batch_size,
+    )  # fmt: skip
     curve["test"] = {"epoch": epoch, "fit_on": "the whole train split", **scores}
     workflows.write_json(path, curve)
     return curve
 
 
-def model_scores(name, data, results_dir, runs_dir=None, robustness=False):
+def model_scores(name, data, results_dir, runs_dir=None, robustness=False, batch_size=64):
     """Validation scores of a preset or random-init model, cached in
     `<results-dir>/validation_<name>.json`."""
     train, _, description, split = data
@@ -240,7 +242,7 @@ def model_scores(name, data, results_dir, runs_dir=None, robustness=False):
     if all(k in stored for k in METRICS) and (not robustness or "robustness_c0.1" in stored):
         return stored
     print(f"{name}: validation scores", flush=True)
-    scores = validation_scores(load_model(name, runs_dir), train, split, robustness)
+    scores = validation_scores(load_model(name, runs_dir), train, split, robustness, batch_size)
     stored = {
         "model": name, "data": description, "validation": validation_record(split),
         **scores, **workflows.run_info(),
@@ -373,6 +375,10 @@ def main(argv=None):
     parser.add_argument("--results-dir", default="docs/results")
     parser.add_argument("--select", choices=METRICS, default="svm_fair", help="default: %(default)s")
     parser.add_argument("--robustness", action="store_true", help="also rotated, sparser, jittered clouds")
+    parser.add_argument(
+        "--batch-size", type=int, default=64,
+        help="clouds embedded at a time; DGCNN's memory grows with it (default: %(default)s)",
+    )
     parser.add_argument("--plot", help="write the learning curves of --runs to this PNG")
     parser.add_argument("--score-test", action="store_true", help="score the test split once, chosen snapshots only")
     parser.add_argument("--overwrite", action="store_true", help="replace a stored test score")
@@ -394,14 +400,16 @@ def main(argv=None):
     print(f"Evaluating on {data[2]}; validation: {validation_record(data[3])}")
     if args.score_test:
         for run_dir in args.runs:
-            score_test(run_dir, data, args.results_dir, args.robustness, args.overwrite)
+            score_test(run_dir, data, args.results_dir, args.robustness, args.overwrite, args.batch_size)
         return 0
     curves = [
-        learning_curve(run_dir, data, args.results_dir, args.select, args.robustness)
+        learning_curve(
+            run_dir, data, args.results_dir, args.select, args.robustness, args.batch_size
+        )
         for run_dir in args.runs
     ]  # fmt: skip
     for name in args.models:
-        model_scores(name, data, args.results_dir, robustness=args.robustness)
+        model_scores(name, data, args.results_dir, robustness=args.robustness, batch_size=args.batch_size)
     if args.plot and curves:
         plot(curves, args.runs, args.plot, args.results_dir)
     return 0

@@ -88,8 +88,17 @@ class LearningCurveTest(TestCase):
         )
         self.assertAlmostEqual(curve["snapshots"]["50"]["svm_c0.1"], expected, places=4)
 
-        learning_curve.main([*args, "--score-test"])
+        spies = [
+            mock.patch.object(module, "extract_embeddings", wraps=evaluation.extract_embeddings)
+            for module in (evaluation, evaluation.robustness)
+        ]
+        with spies[0] as embed, spies[1] as embed_corrupted:
+            learning_curve.main([*args, "--score-test", "--robustness", "--batch-size", "5"])
+        calls = embed.call_args_list + embed_corrupted.call_args_list
+        self.assertEqual(len(calls), 4)  # train, test, the 1024- and the 512-point corrupted sets
+        self.assertEqual({c.args[2] for c in calls}, {5})
         tested = json.load(open(path))["test"]
+        self.assertIn("robustness_c0.1", tested)
         self.assertEqual(tested["epoch"], curve["chosen_epoch"])
         self.assertIn("svm_fair", tested)
         with self.assertRaisesRegex(FileExistsError, "scored once"):
