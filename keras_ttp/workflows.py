@@ -126,9 +126,10 @@ def pretrain_backbone(
 
     Every epoch draws a fresh subset of `num_points` points per shape and
     drops the last incomplete batch, as the authors do. With
-    `checkpoint_dir`, Keras's `BackupAndRestore` saves every epoch there and
-    a run started again with the same arguments continues where the last
-    one stopped; `EpochSeeds` makes every random draw a function of
+    `checkpoint_dir`, Keras's `BackupAndRestore` saves every epoch there,
+    keeping the epoch before as well (`double_checkpoint`: a run killed while
+    it writes resumes from that one), and a run started again with the same
+    arguments continues where the last one stopped; `EpochSeeds` makes every random draw a function of
     `(seed, epoch)`, so the resumed run ends where an uninterrupted one
     would. `callbacks` are added to those of `fit`; `pretrainer_kwargs` go
     to `ToThePoint` (e.g. the ablations `recycling=False` or `branches=1`).
@@ -145,7 +146,7 @@ def pretrain_backbone(
     )  # fmt: skip
     callbacks = [EpochSeeds(seed, dataset), *callbacks]
     if checkpoint_dir:
-        callbacks.insert(0, keras.callbacks.BackupAndRestore(checkpoint_dir))
+        callbacks.insert(0, keras.callbacks.BackupAndRestore(checkpoint_dir, double_checkpoint=True))
     start = time.time()
     history = pretrainer.fit(
         dataset, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=verbose
@@ -233,10 +234,12 @@ def check_writable(folder, path):
 
 
 def write_json(path, results):
-    """Writes `results` (numpy values allowed) as indented JSON."""
-    with open(make_parent(path), "w", encoding="utf-8") as file:
+    """Writes `results` (numpy values allowed) as indented JSON, whole or
+    not at all: a process killed while it writes leaves the old file."""
+    with open(make_parent(path) + ".partial", "w", encoding="utf-8") as file:
         json.dump(results, file, indent=2, default=to_builtin)
         file.write("\n")
+    os.replace(path + ".partial", path)
     print(f"Results written to {path}")
 
 

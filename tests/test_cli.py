@@ -238,6 +238,13 @@ class CommandLineTest(TestCase):
         else:
             self.assertRefusedBeforeWork(argv, f"cannot write in {locked}")
 
+    def test_results_file_is_written_whole_or_not_at_all(self):
+        path = os.path.join(self.tmp_dir, "results.json")
+        workflows.write_json(path, {"accuracy": np.float32(0.5)})
+        with self.assertRaisesRegex(TypeError, "object is not JSON serialisable"):
+            workflows.write_json(path, {"accuracy": 0.7, "model": object()})  # fails part way
+        self.assertEqual(json.load(open(path)), {"accuracy": 0.5})
+
     def test_counts_must_be_positive(self):
         parser = cli.build_parser()
         commands = parser._subparsers._group_actions[0].choices

@@ -123,7 +123,9 @@ def fine_tune(preset, start, train, test, split, fraction, seed, settings, folde
     # resumed run repeats the uninterrupted one.
     callbacks = [utils.EpochSeeds(seed, fit_data), *callbacks, keep]
     if folder:
-        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(folder, "backup")))
+        # double_checkpoint: a run killed while it writes resumes from the epoch before
+        backup = os.path.join(folder, "backup")
+        callbacks.append(keras.callbacks.BackupAndRestore(backup, double_checkpoint=True))
     start_time = time.time()
     classifier.fit(
         fit_data, validation_data=validation_data, epochs=epochs, shuffle=False,

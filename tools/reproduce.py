@@ -4,8 +4,9 @@ seeds, as one resumable queue.
 
 Each run lives in `<runs-dir>/<name>/`: `backup/` (Keras `BackupAndRestore`,
 every epoch), `log.csv` (loss terms and seconds per epoch), `snapshots/`
-(the backbone as a preset after epochs 25, 50, 100, 200, 400, 600 and 800,
-`epoch_0025/` ...; the learning curve is evaluated on them) and, once
+(the backbone as a preset after epochs 25, 50, 100, 200, 400, 600 and 800
+and after the last, `epoch_0025/` ...; the learning curve is evaluated on
+them) and, once
 finished, `preset/` (the pre-trained backbone, with its settings and
 timings in `metadata.json`). Starting the command again skips the finished
 runs and resumes the interrupted one from its last epoch; `EpochSeeds`
@@ -32,7 +33,9 @@ import time
 import keras
 
 from keras_ttp import layers
+from keras_ttp import models
 from keras_ttp import workflows
+from keras_ttp.presets import preset_utils
 
 # The paper's settings (docs/design.md section 2), its 800 epochs included.
 # The runs of RESULTS.md before 2026-12-05 used `--epochs 25`.
@@ -130,19 +133,27 @@ def run(name, data_dir, runs_dir, epochs=None, dtype_policy=None):
     backbone_arguments, arguments = variant_arguments(variant, seed)
     points, data = workflows.load_pretraining_points(data_dir)
     print(f"{name}: {settings} on {data}", flush=True)
-    keras.utils.set_random_seed(seed)  # the same initial weights on a restart
-    backbone = workflows.BACKBONES[backbone_name](**backbone_arguments)
-    os.makedirs(folder, exist_ok=True)
-    log = keras.callbacks.CSVLogger(os.path.join(folder, "log.csv"), append=True)
-    snapshots = BackboneSnapshots(
-        backbone, os.path.join(folder, "snapshots"), SNAPSHOT_EPOCHS,
-        {"data": data, "backbone": backbone_name, "variant": variant, "seed": seed, **settings},
-    )  # fmt: skip
-    summary = workflows.pretrain_backbone(
-        backbone, points, settings["epochs"], settings["batch_size"],
-        settings["num_points"], os.path.join(folder, "backup"), seed,
-        verbose=2, callbacks=[EpochSeconds(), log, snapshots], **arguments,
-    )  # fmt: skip
+    final = os.path.join(folder, "snapshots", f"epoch_{settings['epochs']:04d}")
+    if os.path.isdir(final):
+        # Killed after its last epoch (`fit` had removed the backup) and
+        # before the preset was written: the last snapshot holds the result.
+        print(f"{name}: trained earlier, its preset made from {final}", flush=True)
+        backbone = models.Backbone.from_preset(final)
+        summary = preset_utils.load_json(final, preset_utils.METADATA_FILE)["pretraining"]["logs"]
+    else:
+        keras.utils.set_random_seed(seed)  # the same initial weights on a restart
+        backbone = workflows.BACKBONES[backbone_name](**backbone_arguments)
+        os.makedirs(folder, exist_ok=True)
+        log = keras.callbacks.CSVLogger(os.path.join(folder, "log.csv"), append=True)
+        snapshots = BackboneSnapshots(
+            backbone, os.path.join(folder, "snapshots"), {*SNAPSHOT_EPOCHS, settings["epochs"]},
+            {"data": data, "backbone": backbone_name, "variant": variant, "seed": seed, **settings},
+        )  # fmt: skip
+        summary = workflows.pretrain_backbone(
+            backbone, points, settings["epochs"], settings["batch_size"],
+            settings["num_points"], os.path.join(folder, "backup"), seed,
+            verbose=2, callbacks=[EpochSeconds(), log, snapshots], **arguments,
+        )  # fmt: skip
     pretraining = {
         "data": data, "backbone": backbone_name, "variant": variant,
         "pretrainer_arguments": VARIANTS[variant], "seed": seed, **settings,
@@ -150,10 +161,11 @@ def run(name, data_dir, runs_dir, epochs=None, dtype_policy=None):
         "backend": keras.backend.backend(), "log": "log.csv",
     }  # fmt: skip
     backbone.save_to_preset(
-        preset_dir,
+        preset_dir + ".partial", overwrite=True,
         metadata={"pretraining": pretraining},
         model_card={"data": data, "settings": pretraining},
-    )
+    )  # fmt: skip
+    os.replace(preset_dir + ".partial", preset_dir)  # whole or absent after a kill
     print(f"{name}: done, preset in {preset_dir}", flush=True)
     return preset_dir
 

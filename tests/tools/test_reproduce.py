@@ -3,6 +3,7 @@ step of tools/results.py, on tiny settings and files written by the test."""
 
 import json
 import os
+import shutil
 from unittest import mock
 
 from keras_ttp import workflows
@@ -29,10 +30,14 @@ class ReproduceTest(TestCase):
         with self.assertRaisesRegex(ValueError, "unknown run 'pointnet_best_seed0'"):
             reproduce.parse_run("pointnet_best_seed0")
 
-    def test_run_then_ship(self):
+    def write_data(self):
         data_dir = os.path.join(self.tmp_dir, "data")
         shapes = {"02691156": list(clouds(4, 48)), "02828884": list(clouds(4, 48, seed=1))}
         write_shapenet_ply(os.path.join(data_dir, "shapenet260"), shapes)
+        return data_dir
+
+    def test_run_then_ship(self):
+        data_dir = self.write_data()
         runs_dir = os.path.join(self.tmp_dir, "runs")
         with mock.patch.dict(reproduce.SETTINGS, TINY):
             preset_dir = reproduce.run("pointnet_norecycling_seed0", data_dir, runs_dir)
@@ -57,6 +62,26 @@ class ReproduceTest(TestCase):
         self.assertEqual(shipped["evaluation"]["linear_svm_accuracy"], 55.5)
         card = (package_dir / "ttp_shapenet_pointnet" / "README.md").read_text()
         self.assertIn("55.50", card)
+
+    def test_run_killed_after_its_last_epoch_finishes_from_its_last_snapshot(self):
+        data_dir, runs_dir = self.write_data(), os.path.join(self.tmp_dir, "runs")
+        folder = os.path.join(runs_dir, "pointnet_ttp_seed0")
+        with mock.patch.dict(reproduce.SETTINGS, TINY):
+            preset_dir = reproduce.run("pointnet_ttp_seed0", data_dir, runs_dir)
+            trained = Backbone.from_preset(preset_dir).get_weights()
+            # Killed once `fit` had removed the backup, before the preset was written.
+            shutil.rmtree(preset_dir)
+            self.assertFalse(os.path.exists(os.path.join(folder, "backup")))
+            log = open(os.path.join(folder, "log.csv")).read()
+            with mock.patch.object(workflows, "pretrain_backbone") as pretrain:
+                self.assertEqual(reproduce.run("pointnet_ttp_seed0", data_dir, runs_dir), preset_dir)
+        pretrain.assert_not_called()
+        self.assertEqual(open(os.path.join(folder, "log.csv")).read(), log)
+        self.assertAllClose(Backbone.from_preset(preset_dir).get_weights(), trained, atol=0, rtol=0)
+        metadata = json.load(open(os.path.join(preset_dir, "metadata.json")))["pretraining"]
+        self.assertEqual(set(metadata["final_losses"]), {"loss", "cross_branch_loss",
+                         "intra_branch_1_loss", "intra_branch_2_loss"})  # fmt: skip
+        self.assertFalse(os.path.exists(preset_dir + ".partial"))
 
 
 class ShipSnapshotTest(TestCase):

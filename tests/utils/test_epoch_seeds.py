@@ -47,6 +47,16 @@ class EpochSeedsTest(TestCase):
     def test_killed_run_resumes_to_the_uninterrupted_result(self):
         self.assertResumesToUninterrupted(self.pretrain)
 
+    def test_run_killed_while_backing_up_resumes_from_the_epoch_before(self):
+        uninterrupted = self.pretrain(os.path.join(self.tmp_dir, "a"))
+        folder = os.path.join(self.tmp_dir, "b")
+        with self.assertRaises(KeyboardInterrupt):
+            self.pretrain(folder, callbacks=[Kill(epoch=2)])
+        latest = os.path.join(folder, "latest.weights.h5")
+        with open(latest, "r+b") as f:  # killed while it wrote epoch 1's backup
+            f.truncate(os.path.getsize(latest) // 2)
+        self.assertAllClose(self.pretrain(folder), uninterrupted, atol=0, rtol=0)
+
     def fit_with_dropout(self, backup_dir, callbacks=()):
         keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
