@@ -129,10 +129,11 @@ def pretrain_backbone(
     `checkpoint_dir`, Keras's `BackupAndRestore` saves every epoch there,
     keeping the epoch before as well (`double_checkpoint`: a run killed while
     it writes resumes from that one), and a run started again with the same
-    arguments continues where the last one stopped; `EpochSeeds` makes every random draw a function of
-    `(seed, epoch)`, so the resumed run ends where an uninterrupted one
-    would. `callbacks` are added to those of `fit`; `pretrainer_kwargs` go
-    to `ToThePoint` (e.g. the ablations `recycling=False` or `branches=1`).
+    arguments continues where the last one stopped; `EpochSeeds` makes every
+    random draw a function of `(seed, epoch)`, so the resumed run ends where
+    an uninterrupted one would. `callbacks` are added to those of `fit`;
+    `pretrainer_kwargs` go to `ToThePoint` (e.g. the ablations
+    `recycling=False` or `branches=1`).
 
     Returns a summary dict: `epochs`, `minutes` and the last value of every
     logged loss term.

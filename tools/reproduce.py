@@ -4,12 +4,12 @@ seeds, as one resumable queue.
 
 Each run lives in `<runs-dir>/<name>/`: `backup/` (Keras `BackupAndRestore`,
 every epoch), `log.csv` (loss terms and seconds per epoch), `snapshots/`
-(the backbone as a preset after epochs 25, 50, 100, 200, 400, 600 and 800
-and after the last, `epoch_0025/` ...; the learning curve is evaluated on
-them) and, once
-finished, `preset/` (the pre-trained backbone, with its settings and
-timings in `metadata.json`). Starting the command again skips the finished
-runs and resumes the interrupted one from its last epoch; `EpochSeeds`
+(the backbone as a preset after epochs 25, 50, 100, 200, 400, 600, 800
+and the last, `epoch_0025/` ...; the learning curve is evaluated on them)
+and, once finished, `preset/` (the pre-trained backbone, with its settings
+and timings in `metadata.json`). Starting the command again skips the
+finished runs and resumes the interrupted one from its last epoch (one
+killed after its last epoch, from its last snapshot); `EpochSeeds`
 makes the resumed run end where an uninterrupted one would. Runs go in
 the order of `RUNS` (or of `--only`), each in its own process.
 
