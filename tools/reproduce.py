@@ -96,6 +96,13 @@ class EpochSeconds(keras.callbacks.Callback):
         logs["seconds"] = time.time() - self.start
 
 
+def save_whole(backbone, preset_dir, **kwargs):
+    """`backbone.save_to_preset(preset_dir, **kwargs)`, whole or absent after
+    a kill: written beside it, then renamed."""
+    backbone.save_to_preset(preset_dir + ".partial", overwrite=True, **kwargs)
+    os.replace(preset_dir + ".partial", preset_dir)
+
+
 class BackboneSnapshots(keras.callbacks.Callback):
     """Saves `backbone` as a preset `folder/epoch_XXXX/` after each epoch
     (counted from 1) in `epochs`; a snapshot already there is kept, so a
@@ -111,10 +118,7 @@ class BackboneSnapshots(keras.callbacks.Callback):
         if epoch + 1 not in self.epochs or os.path.isdir(path):
             return
         metadata = {**self.metadata, "epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()}}
-        self.backbone.save_to_preset(
-            path + ".partial", metadata={"pretraining": metadata}, overwrite=True
-        )
-        os.replace(path + ".partial", path)  # whole or absent after a kill
+        save_whole(self.backbone, path, metadata={"pretraining": metadata})
 
 
 def run(name, data_dir, runs_dir, epochs=None, dtype_policy=None):
@@ -160,12 +164,10 @@ def run(name, data_dir, runs_dir, epochs=None, dtype_policy=None):
         "final_losses": {k: v for k, v in summary.items() if k.endswith("loss")},
         "backend": keras.backend.backend(), "log": "log.csv",
     }  # fmt: skip
-    backbone.save_to_preset(
-        preset_dir + ".partial", overwrite=True,
-        metadata={"pretraining": pretraining},
+    save_whole(
+        backbone, preset_dir, metadata={"pretraining": pretraining},
         model_card={"data": data, "settings": pretraining},
     )  # fmt: skip
-    os.replace(preset_dir + ".partial", preset_dir)  # whole or absent after a kill
     print(f"{name}: done, preset in {preset_dir}", flush=True)
     return preset_dir
 
