@@ -27,7 +27,9 @@ only after the run's last snapshot is in): the SVM fit on the whole train
 split, both columns, and with `--robustness` the corrupted test clouds. It
 is refused when the run's file already holds a test score (`--overwrite`
 replaces it), and a later snapshot that changes the choice is warned about:
-the test split never selects.
+the test split never selects. With `--models`, it scores those models'
+test split the same way, once each (`<results-dir>/test_<model>.json`):
+random initialisation's seeds, the baseline of the fair column.
 
 `--compare CURVE.json ... --plot PNG` draws stored learning curves (this
 tool's JSON files) over each other, fair validation accuracy and rotated
@@ -47,8 +49,9 @@ the same validation split through the same code, into
         --plot docs/results/learning_curve.png
     python tools/learning_curve.py --data-dir ../shared/data --robustness \\
         --models ttp_shapenet_pointnet pointnet_random_seed0
-    python tools/learning_curve.py --data-dir ../shared/data \\
-        --runs ../runs/pointnet_ttp_seed0 --score-test
+    python tools/learning_curve.py --data-dir ../shared/data --robustness \\
+        --runs ../runs/pointnet_ttp_seed0 --score-test \\
+        --models pointnet_random_seed0 pointnet_random_seed1 pointnet_random_seed2
     python tools/learning_curve.py --plot docs/results/probes/variants.png \\
         --compare docs/results/learning_curve_pointnet_ttp_seed0.json \\
         docs/results/probes/learning_curve_pointnet_*_seed0.json
@@ -222,14 +225,36 @@ def score_test(run_dir, data, results_dir, robustness=False, overwrite=False, ba
     epoch = curve["chosen_epoch"]
     backbone = load_preset(snapshot_folders(run_dir)[epoch])
     print(f"{name}: scoring the test split once, epoch {epoch} (chosen by {curve['select']})")
+    curve["test"] = {"epoch": epoch, **test_scores(backbone, data, robustness, batch_size)}
+    workflows.write_json(path, curve)
+    return curve
+
+
+def test_scores(backbone, data, robustness=False, batch_size=64):
+    """`svm_scores` fit on the whole train split, scored on test."""
+    train, test = data[:2]
     features = [evaluation.extract_embeddings(backbone, d.points, batch_size, verbose=0) for d in (train, test)]
     scores = svm_scores(
         backbone, (features[0], train.labels), (features[1], test.labels, test.points),
         robustness, batch_size,
     )  # fmt: skip
-    curve["test"] = {"epoch": epoch, "fit_on": "the whole train split", **scores}
-    workflows.write_json(path, curve)
-    return curve
+    return {"fit_on": "the whole train split", **scores}
+
+
+def model_test_scores(name, data, results_dir, runs_dir=None, robustness=False, overwrite=False,
+                      batch_size=64):  # fmt: skip
+    """Test scores of a preset or random-init model, the baselines of a
+    run's test score (nothing is chosen from them), written once to
+    `<results-dir>/test_<name>.json`."""
+    path = os.path.join(results_dir, f"test_{os.path.basename(os.path.normpath(name))}.json")
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} already holds {name}'s test score: the test split is "
+                              "scored once (--overwrite replaces it)")  # fmt: skip
+    print(f"{name}: scoring the test split once", flush=True)
+    scores = test_scores(load_model(name, runs_dir), data, robustness, batch_size)
+    stored = {"model": name, "data": data[2], **scores, **workflows.run_info()}
+    workflows.write_json(path, stored)
+    return stored
 
 
 def model_scores(name, data, results_dir, runs_dir=None, robustness=False, batch_size=64):
@@ -380,7 +405,7 @@ def main(argv=None):
         help="clouds embedded at a time; DGCNN's memory grows with it (default: %(default)s)",
     )
     parser.add_argument("--plot", help="write the learning curves of --runs to this PNG")
-    parser.add_argument("--score-test", action="store_true", help="score the test split once, chosen snapshots only")
+    parser.add_argument("--score-test", action="store_true", help="score the test split once: the runs' chosen snapshots, the --models")
     parser.add_argument("--overwrite", action="store_true", help="replace a stored test score")
     parser.add_argument(
         "--dtype-policy", help="features in this Keras dtype policy (default: each preset's own)"
@@ -401,6 +426,9 @@ def main(argv=None):
     if args.score_test:
         for run_dir in args.runs:
             score_test(run_dir, data, args.results_dir, args.robustness, args.overwrite, args.batch_size)
+        for name in args.models:
+            model_test_scores(name, data, args.results_dir, robustness=args.robustness,
+                              overwrite=args.overwrite, batch_size=args.batch_size)  # fmt: skip
         return 0
     curves = [
         learning_curve(

@@ -104,6 +104,33 @@ class LearningCurveTest(TestCase):
         with self.assertRaisesRegex(FileExistsError, "scored once"):
             learning_curve.main([*args, "--score-test"])
 
+    def test_models_score_the_test_split_once(self):
+        data_dir = os.path.join(self.tmp_dir, "data")
+        run_dir = os.path.join(self.tmp_dir, "runs", "pointnet_ttp_seed0")
+        results_dir = os.path.join(self.tmp_dir, "results")
+        write_fake_modelnet(data_dir)
+        write_fake_run(run_dir, epochs=(25,))
+        model = os.path.join(run_dir, "snapshots", "epoch_0025")
+        args = ["--data-dir", data_dir, "--results-dir", results_dir, "--score-test", "--models", model]
+        learning_curve.main(args)
+
+        tested = json.load(open(os.path.join(results_dir, "test_epoch_0025.json")))
+        self.assertEqual(tested["fit_on"], "the whole train split")
+        train, test, _, _ = learning_curve.load_data(data_dir)
+        features = [evaluation.extract_embeddings(PointNet.from_preset(model), d.points, verbose=0)
+                    for d in (train, test)]  # fmt: skip
+        expected = evaluation.fair_svm_accuracy(features[0], train.labels, features[1], test.labels)
+        self.assertAlmostEqual(tested["svm_fair"]["accuracy"], expected["accuracy"], places=4)
+        self.assertEqual(tested["svm_fair"]["C"], expected["C"])
+        self.assertAlmostEqual(
+            tested["svm_c0.1"],
+            evaluation.linear_svm_accuracy(features[0], train.labels, features[1], test.labels),
+            places=4,
+        )
+        with self.assertRaisesRegex(FileExistsError, "scored once"):
+            learning_curve.main(args)
+        self.assertEqual(os.listdir(results_dir), ["test_epoch_0025.json"])  # no validation scores
+
     def test_plot(self):
         pytest.importorskip("matplotlib")
         run_dir = os.path.join(self.tmp_dir, "pointnet_ttp_seed0")
