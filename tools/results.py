@@ -96,6 +96,15 @@ def parse_model(name):
     return run, int(epoch) if epoch else None
 
 
+def model_protocols(name, protocols):
+    """The `protocols` that model `name` is evaluated with: few-shot and
+    utilisation only for the first seed of ToThePoint (any of its
+    snapshots) and of random init, the SVM columns for every model."""
+    run, _ = parse_model(name)
+    first = run.endswith("seed0") and ("_ttp_" in run or "_random_" in run)
+    return [p for p in protocols if p.startswith("svm") or first]
+
+
 def run_preset(name, runs_dir):
     """The preset folder of model `name` (a finished run, or `<run>@<epoch>`
     for one of its snapshots): its own, or else the package's
@@ -390,10 +399,7 @@ def main(argv=None):
     train, test, description = workflows.load_classification_data(args.data_dir)
     print(f"Evaluating on {description}")
     for name in args.models or all_models(args.runs_dir):
-        # Few-shot and utilisation: the first seed of ToThePoint and random init.
-        first = name.endswith("seed0") and ("_ttp_" in name or "_random_" in name)
-        protocols = [p for p in args.protocols if p.startswith("svm") or first]
-        evaluate(name, protocols, (train, test), args.runs_dir, results_dir)
+        evaluate(name, model_protocols(name, args.protocols), (train, test), args.runs_dir, results_dir)
     print_tables(stored_results(results_dir))
     if args.ship:
         epoch, curve = chosen_snapshot(args.ship, args.curves_dir)

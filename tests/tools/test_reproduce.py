@@ -95,6 +95,11 @@ class ShipSnapshotTest(TestCase):
                 "pretraining": {"variant": "ttp", "seed": 0, "epochs": 800, "epoch": epoch}
             })  # fmt: skip
         self.assertEqual(results.run_preset(f"{run}@50", runs_dir), snapshots[50])
+        # A seed-0 snapshot is evaluated like its run: few-shot included.
+        for name in (run, f"{run}@50", "dgcnn_random_seed0"):
+            self.assertEqual(results.model_protocols(name, results.PROTOCOLS), list(results.PROTOCOLS))
+        for name in ("pointnet_ttp_seed1@50", "pointnet_random_seed1"):
+            self.assertEqual(results.model_protocols(name, results.PROTOCOLS), ["svm", "svm-validated-c"])
         curves_dir = os.path.join(self.tmp_dir, "curves")
         curve_path = os.path.join(curves_dir, f"learning_curve_{run}.json")
         self.assertEqual(results.chosen_snapshot(run, curves_dir), (None, None))
