@@ -225,12 +225,12 @@ def score_test(run_dir, data, results_dir, robustness=False, overwrite=False, ba
     epoch = curve["chosen_epoch"]
     backbone = load_preset(snapshot_folders(run_dir)[epoch])
     print(f"{name}: scoring the test split once, epoch {epoch} (chosen by {curve['select']})")
-    curve["test"] = {"epoch": epoch, **test_scores(backbone, data, robustness, batch_size)}
+    curve["test"] = {"epoch": epoch, **scores_on_test(backbone, data, robustness, batch_size)}
     workflows.write_json(path, curve)
     return curve
 
 
-def test_scores(backbone, data, robustness=False, batch_size=64):
+def scores_on_test(backbone, data, robustness=False, batch_size=64):
     """`svm_scores` fit on the whole train split, scored on test."""
     train, test = data[:2]
     features = [evaluation.extract_embeddings(backbone, d.points, batch_size, verbose=0) for d in (train, test)]
@@ -251,7 +251,7 @@ def model_test_scores(name, data, results_dir, runs_dir=None, robustness=False, 
         raise FileExistsError(f"{path} already holds {name}'s test score: the test split is "
                               "scored once (--overwrite replaces it)")  # fmt: skip
     print(f"{name}: scoring the test split once", flush=True)
-    scores = test_scores(load_model(name, runs_dir), data, robustness, batch_size)
+    scores = scores_on_test(load_model(name, runs_dir), data, robustness, batch_size)
     stored = {"model": name, "data": data[2], **scores, **workflows.run_info()}
     workflows.write_json(path, stored)
     return stored
