@@ -84,8 +84,14 @@ def baselines():
 
 
 def all_models(runs_dir):
-    """Random-init baselines, then every finished run, in `RUNS` order."""
-    finished = [name for name in reproduce.RUNS if run_preset(name, runs_dir)]
+    """Random-init baselines, then every finished run (or the snapshot of it
+    that the package ships, once its run folder is gone), in `RUNS` order."""
+    finished = []
+    for run in reproduce.RUNS:
+        if os.path.isdir(os.path.join(runs_dir, run, "preset")):
+            finished.append(run)
+        elif shipped_preset(run)[1] is not None:
+            finished.append(shipped_preset(run)[1])
     return baselines() + finished
 
 
@@ -105,6 +111,22 @@ def model_protocols(name, protocols):
     return [p for p in protocols if p.startswith("svm") or first]
 
 
+def shipped_preset(run):
+    """`(folder, model)`: the package's `ttp_shapenet_<backbone>` preset and
+    the model it was shipped from (`run`, or `<run>@<epoch>` for a
+    snapshot), when that is `run` (same variant and seed); else
+    `(None, None)`."""
+    backbone_name, variant, seed = reproduce.parse_run(run)
+    folder = registry.PRESETS_DIR / registry.PRESETS[f"ttp_shapenet_{backbone_name}"]["path"]
+    if not (folder / "metadata.json").exists():
+        return None, None
+    pretraining = json.loads((folder / "metadata.json").read_text()).get("pretraining", {})
+    if (pretraining.get("variant"), pretraining.get("seed")) != (variant, seed):
+        return None, None
+    epoch = pretraining.get("epoch")
+    return str(folder), run if epoch is None else f"{run}@{epoch}"
+
+
 def run_preset(name, runs_dir):
     """The preset folder of model `name` (a finished run, or `<run>@<epoch>`
     for one of its snapshots): its own, or else the package's
@@ -117,16 +139,21 @@ def run_preset(name, runs_dir):
         folder = os.path.join(runs_dir, run, "snapshots", f"epoch_{epoch:04d}")
     if os.path.isdir(folder):
         return folder
-    backbone_name, variant, seed = reproduce.parse_run(run)
-    shipped = registry.PRESETS_DIR / registry.PRESETS[f"ttp_shapenet_{backbone_name}"]["path"]
-    if not (shipped / "metadata.json").exists():
-        return None
-    pretraining = json.loads((shipped / "metadata.json").read_text()).get("pretraining", {})
-    if (pretraining.get("variant"), pretraining.get("seed"), pretraining.get("epoch")) == (
-        variant, seed, epoch
-    ):  # fmt: skip
-        return str(shipped)
-    return None
+    shipped, model = shipped_preset(run)
+    return shipped if model == name else None
+
+
+def check_fine_tuned(record, name, runs_dir):
+    """Raises a `ValueError` unless the label-efficiency `record` fine-tuned
+    model `name`: its own folder, or the package preset shipped from it (by
+    folder or registered name)."""
+    preset = record["preset"]
+    if preset in registry.PRESETS:
+        preset = str(registry.PRESETS_DIR / registry.PRESETS[preset]["path"])
+    shipped, model = shipped_preset(parse_model(name)[0])
+    accepted = {run_preset(name, runs_dir), shipped if model == name else None} - {None}
+    if os.path.realpath(preset) not in {os.path.realpath(p) for p in accepted}:
+        raise ValueError(f"the label-efficiency results fine-tuned {record['preset']}, not {name}")
 
 
 def load_backbone(name, runs_dir):
@@ -407,9 +434,10 @@ def main(argv=None):
         label_efficiency = None
         if args.label_efficiency:
             record = json.load(open(args.label_efficiency))
-            source = run_preset(name, args.runs_dir)
-            if os.path.realpath(record["preset"]) != os.path.realpath(source):
-                parser.error(f"{args.label_efficiency} fine-tuned {record['preset']}, not {source}")
+            try:
+                check_fine_tuned(record, name, args.runs_dir)
+            except ValueError as error:
+                parser.error(f"{args.label_efficiency}: {error}")
             label_efficiency = record["summary"]
         evaluated = evaluate(name, ["svm", "few-shot"], (train, test), args.runs_dir, results_dir)
         ship(name, evaluated, args.runs_dir, MODELNET10, args.overwrite, curve, label_efficiency)

@@ -134,6 +134,18 @@ class ShipSnapshotTest(TestCase):
             os.rename(runs_dir, runs_dir + ".gone")
             self.assertEqual(results.run_preset(f"{run}@50", runs_dir), str(shipped_dir))
             self.assertIsNone(results.run_preset(f"{run}@25", runs_dir))
+            self.assertIn(f"{run}@50", results.all_models(runs_dir))
+            self.assertNotIn(run, results.all_models(runs_dir))
+            # Label efficiency measured on the shipped preset (by name or
+            # folder) or on the run's snapshot belongs to that snapshot.
+            for preset in ("ttp_shapenet_pointnet", str(shipped_dir)):
+                results.check_fine_tuned({"preset": preset}, f"{run}@50", runs_dir)
+            os.rename(runs_dir + ".gone", runs_dir)
+            results.check_fine_tuned({"preset": snapshots[50]}, f"{run}@50", runs_dir)
+            for preset, model in ((snapshots[25], f"{run}@50"), ("ttp_shapenet_pointnet", f"{run}@25")):
+                with self.assertRaisesRegex(ValueError, "fine-tuned"):
+                    results.check_fine_tuned({"preset": preset}, model, runs_dir)
+            os.rename(runs_dir, runs_dir + ".gone")
         chosen = Backbone.from_preset(snapshots[50].replace(runs_dir, runs_dir + ".gone"))
         for shipped_weight, chosen_weight in zip(backbone.weights, chosen.weights):
             self.assertAllClose(shipped_weight, chosen_weight, atol=0, rtol=0)
@@ -224,7 +236,10 @@ class StoredResultsTest(TestCase):
                 continue
             pretraining = json.load(open(folder / "metadata.json"))["pretraining"]
             run = f"{pretraining['backbone']}_{pretraining['variant']}_seed{pretraining['seed']}"
-            self.assertEqual(results.run_preset(run, runs_dir), str(folder))
+            # A shipped snapshot is `<run>@<epoch>`, a shipped final preset `<run>`.
+            model = f"{run}@{pretraining['epoch']}" if "epoch" in pretraining else run
+            self.assertEqual(results.shipped_preset(run), (str(folder), model))
+            self.assertEqual(results.run_preset(model, runs_dir), str(folder))
             other = f"{pretraining['backbone']}_{pretraining['variant']}_seed{pretraining['seed'] + 1}"
             self.assertIsNone(results.run_preset(other, runs_dir))
-            self.assertIn(run, results.all_models(runs_dir))
+            self.assertIn(model, results.all_models(runs_dir))
