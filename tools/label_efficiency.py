@@ -20,7 +20,8 @@ every `--seeds` (the subset and the initialisation change with the seed);
 
 Results go to `--output` (default `docs/results/label_efficiency_<backbone>
 .json`): every fine-tuning as it finishes (a run started again skips those
-done; it refuses to add fine-tunings made with other settings), and a
+done and keeps those of other `--fractions` or `--seeds`; it refuses to add
+fine-tunings made with other settings), and a
 summary, mean +- std over the seeds per fraction and start. A fine-tuning
 in progress keeps a backup under `--runs-dir` every epoch: one killed part
 way resumes where it stopped and ends as an uninterrupted one would.
@@ -216,7 +217,7 @@ def main(argv=None):
         runs_dir = os.path.join(args.runs_dir, f"label_efficiency_{backbone_name}")
         split = evaluation.validation_split(train.labels)
         stored = json.load(open(output)) if os.path.exists(output) else {}
-        runs = [r for r in stored.get("runs", []) if r["fraction"] in settings["fractions"]]
+        runs = list(stored.get("runs", []))  # `--fractions` and `--seeds` choose what runs, not what is kept
         done = {(r["fraction"], r["start"], r["seed"]) for r in runs}
         if stored:
             protocol = lambda s: {k: v for k, v in s.items() if k not in ("fractions", "seeds")}  # noqa: E731

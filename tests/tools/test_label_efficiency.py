@@ -49,6 +49,14 @@ class LabelEfficiencyTest(TestCase):
         # backups of the fine-tunings in progress are gone.
         label_efficiency.main(args)
         self.assertEqual(json.load(open(output))["runs"], record["runs"])
+        # A run of one fraction and another seed keeps the others' fine-tunings.
+        label_efficiency.main(args + ["--fractions", "0.2", "--seeds", "2"])
+        grown = json.load(open(output))
+        self.assertEqual(grown["runs"][: len(record["runs"])], record["runs"])
+        added = sorted((r["fraction"], r["start"], r["seed"]) for r in grown["runs"][len(record["runs"]) :])
+        self.assertEqual(added, [(0.2, "preset", 2), (0.2, "random", 2)])
+        self.assertEqual(grown["summary"]["20% preset"]["seeds"], [0, 1, 2])
+        self.assertIn("100% random", grown["summary"])
         self.assertEqual(os.listdir(os.path.join(self.tmp_dir, "runs", "label_efficiency_pointnet")), [])
         # Other settings are not mixed into the same table.
         with self.assertRaises(SystemExit):
