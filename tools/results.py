@@ -295,7 +295,8 @@ def curve_record(curve):
     return {
         "chosen_epoch": epoch,
         "selection": f"the snapshot with the best {curve['select']} on the validation "
-        f"split ({curve['validation']}), among epochs {', '.join(curve['snapshots'])}",
+        f"split ({curve['validation']}), among epochs {', '.join(curve['snapshots'])}"
+        + (f"; {curve['note']}" if curve.get("note") else ""),  # a note written into the curve
         "validation": {"svm_c0.1": validation["svm_c0.1"], "svm_fair": validation["svm_fair"]["accuracy"]},
         "linear_svm_fair": {"accuracy": test["svm_fair"]["accuracy"], "C": test["svm_fair"]["C"],
                             "protocol": "features standardised on train, C by 5-fold CV on train"},

@@ -48,9 +48,10 @@ class ShippedPresetsTest(TestCase):
                 self.assertGreater(recorded["linear_svm_accuracy"], 0)
 
     def test_shipped_presets_give_the_recorded_features(self):
-        # Features of fixed clouds, recorded with the code before the
-        # pooling-stage redesign (tensorflow, commit 81a7e2e): the weights
-        # files keep loading into the same variables on every backend.
+        # Features of fixed clouds, recorded on tensorflow: DGCNN's with the
+        # code before the pooling-stage redesign (commit 81a7e2e), PointNet's
+        # when its epoch-100 snapshot shipped (2026-12-07). The weights files
+        # keep loading into the same variables on every backend.
         recorded = np.load(pathlib.Path(__file__).with_name("shipped_preset_outputs.npz"))
         for name in ("pointnet", "dgcnn"):
             with self.subTest(name):

@@ -112,6 +112,7 @@ class ShipSnapshotTest(TestCase):
         with self.assertRaisesRegex(ValueError, "--score-test"):  # chosen, not yet scored
             results.chosen_snapshot(run, curves_dir)
         rotated = {"clean": 85.0, "rotated": 70.0, "512 points": 84.0, "jitter 0.01": 85.5}
+        curve["note"] = "a note on the run"
         curve["test"] = {"epoch": 50, "svm_c0.1": 85.0, "svm_fair": {"accuracy": 86.0, "C": 0.1},
                          "robustness_c0.1": rotated}  # fmt: skip
         workflows.write_json(curve_path, curve)
@@ -159,7 +160,7 @@ class ShipSnapshotTest(TestCase):
         self.assertEqual(recorded["robustness_c0.1"], rotated)
         self.assertEqual(recorded["label_efficiency"], label_efficiency)
         card = (shipped_dir / "README.md").read_text()
-        for text in ("85.00", "86.00 (C = 0.1)", "epoch 50, chosen on validation",
+        for text in ("85.00", "86.00 (C = 0.1)", "epoch 50, chosen on validation", "25, 50; a note on the run",
                      "50 epochs of the paper's 800-epoch schedule", "rotated (%)",
                      "10% of the labels, from preset (%): 60.00 +- 1.50"):  # fmt: skip
             self.assertIn(text, card)
