@@ -88,10 +88,11 @@ def all_models(runs_dir):
     that the package ships, once its run folder is gone), in `RUNS` order."""
     finished = []
     for run in reproduce.RUNS:
+        shipped = shipped_preset(run)[1]
         if os.path.isdir(os.path.join(runs_dir, run, "preset")):
             finished.append(run)
-        elif shipped_preset(run)[1] is not None:
-            finished.append(shipped_preset(run)[1])
+        elif shipped is not None:
+            finished.append(shipped)
     return baselines() + finished
 
 
