@@ -88,11 +88,9 @@ def all_models(runs_dir):
     that the package ships, once its run folder is gone), in `RUNS` order."""
     finished = []
     for run in reproduce.RUNS:
-        shipped = shipped_preset(run)[1]
-        if os.path.isdir(os.path.join(runs_dir, run, "preset")):
-            finished.append(run)
-        elif shipped is not None:
-            finished.append(shipped)
+        model = run if os.path.isdir(own_folder(run, runs_dir)) else shipped_preset(run)[1]
+        if model is not None:
+            finished.append(model)
     return baselines() + finished
 
 
@@ -133,15 +131,20 @@ def run_preset(name, runs_dir):
     for one of its snapshots): its own, or else the package's
     `ttp_shapenet_<backbone>` when that was shipped from it (same variant,
     seed and snapshot epoch); `None` when neither exists."""
-    run, epoch = parse_model(name)
-    if epoch is None:
-        folder = os.path.join(runs_dir, run, "preset")
-    else:
-        folder = os.path.join(runs_dir, run, "snapshots", f"epoch_{epoch:04d}")
+    folder = own_folder(name, runs_dir)
     if os.path.isdir(folder):
         return folder
-    shipped, model = shipped_preset(run)
+    shipped, model = shipped_preset(parse_model(name)[0])
     return shipped if model == name else None
+
+
+def own_folder(name, runs_dir):
+    """Where model `name`'s own preset is (or would be) in `runs_dir`: the
+    run's `preset/`, or its `snapshots/epoch_XXXX/` for `<run>@<epoch>`."""
+    run, epoch = parse_model(name)
+    if epoch is None:
+        return os.path.join(runs_dir, run, "preset")
+    return os.path.join(runs_dir, run, "snapshots", f"epoch_{epoch:04d}")
 
 
 def check_fine_tuned(record, name, runs_dir):
@@ -151,8 +154,8 @@ def check_fine_tuned(record, name, runs_dir):
     preset = record["preset"]
     if preset in registry.PRESETS:
         preset = str(registry.PRESETS_DIR / registry.PRESETS[preset]["path"])
-    shipped, model = shipped_preset(parse_model(name)[0])
-    accepted = {run_preset(name, runs_dir), shipped if model == name else None} - {None}
+    own, (shipped, model) = own_folder(name, runs_dir), shipped_preset(parse_model(name)[0])
+    accepted = {own if os.path.isdir(own) else None, shipped if model == name else None} - {None}
     if os.path.realpath(preset) not in {os.path.realpath(p) for p in accepted}:
         raise ValueError(f"the label-efficiency results fine-tuned {record['preset']}, not {name}")
 
