@@ -1,14 +1,16 @@
 """`EpochSeeds`: random draws that depend only on the epoch, so a resumed
 run repeats an uninterrupted one."""
 
+import random
+
 import keras
 import numpy as np
 
 
 class EpochSeeds(keras.callbacks.Callback):
-    """Re-seeds every random generator of the model, the backend's global
-    generators (`keras.utils.set_random_seed`, which a layer made without a
-    seed draws from on torch), and the epoch of a `PointCloudDataset`, from
+    """Re-seeds every random generator of the model, the global generators
+    (`seed_global_generators`: a layer made without a seed draws from
+    torch's on torch), and the epoch of a `PointCloudDataset`, from
     `(seed, epoch)` at the start of each epoch.
 
     Keras's `BackupAndRestore` restores weights and optimizer state but not
@@ -39,12 +41,26 @@ class EpochSeeds(keras.callbacks.Callback):
         states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
         for index, state in enumerate(states):
             state.assign(np.array([self._draw(epoch, index), 0], dtype=state.dtype))
-        # A layer made without a seed (`Dropout`'s default) draws from the
-        # backend's global generator on torch, not from its state above.
-        keras.utils.set_random_seed(self._draw(epoch, len(states)))
+        seed_global_generators(self._draw(epoch, len(states)))
         if self.dataset is not None:
             self.dataset.set_epoch(epoch)
 
     def _draw(self, epoch, index):
         entropy = np.random.SeedSequence([self.seed, epoch, index])
         return int(entropy.generate_state(1)[0] % 2**31)
+
+
+def seed_global_generators(seed):
+    """`keras.utils.set_random_seed(seed)`, except on tensorflow, where only
+    Python's `random` (from which Keras draws the seed of a `SeedGenerator`
+    made without one) and NumPy's global generator are seeded: tensorflow
+    clears its kernel cache when its global seed is set, so a compiled train
+    step would be compiled again at every epoch, each copy kept in memory.
+    On torch a layer made without a seed (`Dropout`'s default) draws from
+    torch's global generator, which `set_random_seed` seeds.
+    """
+    if keras.backend.backend() != "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    random.seed(seed)
+    np.random.seed(seed)

@@ -2,6 +2,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 
 from keras_ttp import workflows
 from keras_ttp.datasets import PointCloudDataset
@@ -82,3 +83,19 @@ class EpochSeedsTest(TestCase):
         self.assertAllClose(direct[1], counted[1], atol=0, rtol=0)
         direct.set_epoch(0)
         self.assertFalse(np.array_equal(direct[1], counted[1]))
+
+    @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tensorflow's own seed")
+    def test_tensorflow_global_seed_is_left_alone(self):
+        # Setting tensorflow's global seed clears its kernel cache, so XLA
+        # would compile the train step again at every epoch (and keep every
+        # copy): EpochSeeds must not set it.
+        import tensorflow as tf
+
+        callback = EpochSeeds(seed=5)
+        callback.set_model(keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5)]))
+        tf.random.set_seed(1)
+        expected = [tf.random.uniform([4]) for _ in range(2)]
+        tf.random.set_seed(1)
+        first = tf.random.uniform([4])
+        callback.on_epoch_begin(0)
+        self.assertAllClose([first, tf.random.uniform([4])], expected, atol=0, rtol=0)
