@@ -62,7 +62,7 @@ def add_output_args(parser):
 def presets_command(args):
     presets = registry.list_presets()
     for name, entry in presets.items():
-        entry["shipped"] = (registry.PRESETS_DIR / entry["path"]).is_dir()
+        entry["shipped"] = registry.package_folder(name).is_dir()
         where = "shipped with keras-ttp" if entry["shipped"] else entry["hf_handle"]
         print(f"{name}  ({entry['backbone']}, {where})")
         print(f"    {entry['description']}")

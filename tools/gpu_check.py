@@ -105,8 +105,8 @@ def preset_embeddings():
 
     clouds = reference_clouds()
     embeddings = {}
-    for name, entry in list_presets().items():
-        if (registry.PRESETS_DIR / entry["path"]).is_dir():
+    for name in list_presets():
+        if registry.package_folder(name).is_dir():
             backbone = Backbone.from_preset(name)
             embeddings[name] = backbone.predict(clouds, verbose=0)["global_features"]
     return embeddings

@@ -116,7 +116,7 @@ def shipped_preset(run):
     snapshot), when that is `run` (same variant and seed); else
     `(None, None)`."""
     backbone_name, variant, seed = reproduce.parse_run(run)
-    folder = registry.PRESETS_DIR / registry.PRESETS[f"ttp_shapenet_{backbone_name}"]["path"]
+    folder = registry.package_folder(f"ttp_shapenet_{backbone_name}")
     if not (folder / "metadata.json").exists():
         return None, None
     pretraining = json.loads((folder / "metadata.json").read_text()).get("pretraining", {})
@@ -153,7 +153,7 @@ def check_fine_tuned(record, name, runs_dir):
     folder or registered name)."""
     preset = record["preset"]
     if preset in registry.PRESETS:
-        preset = str(registry.PRESETS_DIR / registry.PRESETS[preset]["path"])
+        preset = str(registry.package_folder(preset))
     own, (shipped, model) = own_folder(name, runs_dir), shipped_preset(parse_model(name)[0])
     accepted = {own if os.path.isdir(own) else None, shipped if model == name else None} - {None}
     if os.path.realpath(preset) not in {os.path.realpath(p) for p in accepted}:
@@ -350,7 +350,7 @@ def ship(name, results, runs_dir, data_description, overwrite=False, curve=None,
             f"{name} is not the snapshot that validation chose (epoch {curve['test']['epoch']})"
         )
     preset_name = f"ttp_shapenet_{backbone_name}"
-    target = registry.PRESETS_DIR / registry.PRESETS[preset_name]["path"]
+    target = registry.package_folder(preset_name)
     source = run_preset(name, runs_dir)
     if source is None:
         raise FileNotFoundError(f"{name}: no preset or snapshot of it in {runs_dir}")

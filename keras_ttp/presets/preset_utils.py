@@ -91,7 +91,7 @@ def get_preset_dir(preset, backbone=None):
 
 def registered_preset_dir(name, entry):
     """The folder shipped with the package, else the Hub (or cache) copy."""
-    shipped = registry.PRESETS_DIR / entry["path"]
+    shipped = registry.package_folder(name)
     if shipped.is_dir():
         return str(shipped)
     try:

@@ -51,6 +51,12 @@ PRESETS = {
 DEFAULTS = {"ttp_shapenet": "ttp_shapenet_dgcnn"}
 
 
+def package_folder(name):
+    """The folder in which the registered preset `name` ships inside the
+    package, `PRESETS_DIR / path` (whether or not it is there)."""
+    return PRESETS_DIR / PRESETS[name]["path"]
+
+
 def list_presets(backbone=None):
     """The registered presets, `{name: entry}`, optionally only those of
     one backbone class name.

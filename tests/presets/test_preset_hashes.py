@@ -84,8 +84,8 @@ class PresetHashesTest(TestCase):
             PointNet.from_preset(self.preset_dir)
 
     def test_shipped_presets_record_the_hashes_of_their_weights(self):
-        for name, entry in list_presets().items():
-            folder = registry.PRESETS_DIR / entry["path"]
+        for name in list_presets():
+            folder = registry.package_folder(name)
             if not folder.is_dir():
                 continue
             with self.subTest(name):

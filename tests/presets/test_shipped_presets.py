@@ -20,8 +20,7 @@ from tests.test_case import shared_data_dir
 
 def shipped_presets():
     names = [
-        name for name, entry in list_presets().items()
-        if (registry.PRESETS_DIR / entry["path"]).is_dir()
+        name for name in list_presets() if registry.package_folder(name).is_dir()
     ]  # fmt: skip
     if not names:
         pytest.skip("no preset ships in keras_ttp/presets/ yet")
@@ -29,7 +28,7 @@ def shipped_presets():
 
 
 def recorded_evaluation(name):
-    path = registry.PRESETS_DIR / list_presets()[name]["path"] / "metadata.json"
+    path = registry.package_folder(name) / "metadata.json"
     return json.loads(path.read_text())["evaluation"]
 
 
