@@ -41,10 +41,6 @@ def worker(args):
     from keras_ttp import workflows
 
     class Measure(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.rows = []
-
         def on_epoch_begin(self, epoch, logs=None):
             if args.variant == "reseed-tensorflow":
                 import tensorflow as tf
