@@ -328,8 +328,12 @@ def card_metrics(evaluation_record, label_efficiency=None):
             f"{value['mean']:.1f} +- {value['std']:.1f} (30 episodes, test split)"
         )
     for row, value in (label_efficiency or {}).items():
+        seeds = value["seeds"]
+        spread = f"(one seed: {seeds[0]})"
+        if len(seeds) > 1:
+            spread = f"+- {value['test_std']:.2f} (seeds {seeds})"
         metrics[f"ModelNet10 fine-tuning with {row.replace(' ', ' of the labels, from ', 1)} (%)"] = (
-            f"{value['test_mean']:.2f} +- {value['test_std']:.2f} (seeds {value['seeds']})"
+            f"{value['test_mean']:.2f} {spread}"
         )
     metrics["Evaluation data"] = evaluation_record["data"]
     return metrics

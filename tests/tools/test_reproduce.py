@@ -120,7 +120,8 @@ class ShipSnapshotTest(TestCase):
         self.assertEqual(epoch, 50)
 
         stored = {"svm": {"accuracy": 85.0}, "few-shot": {"10-way 10-shot": {"mean": 70.0, "std": 2.0}}}
-        label_efficiency = {"10% preset": {"test_mean": 60.0, "test_std": 1.5, "seeds": [0, 1, 2]}}
+        label_efficiency = {"10% preset": {"test_mean": 60.0, "test_std": 1.5, "seeds": [0, 1, 2]},
+                            "100% preset": {"test_mean": 80.0, "test_std": 0.0, "seeds": [0]}}  # fmt: skip
         package_dir = registry.pathlib.Path(self.tmp_dir, "package")
         with mock.patch.object(registry, "PRESETS_DIR", package_dir):
             self.assertIsNone(results.run_preset(run, runs_dir))  # no final preset yet
@@ -162,8 +163,10 @@ class ShipSnapshotTest(TestCase):
         card = (shipped_dir / "README.md").read_text()
         for text in ("85.00", "86.00 (C = 0.1)", "epoch 50, chosen on validation", "25, 50; a note on the run",
                      "50 epochs of the paper's 800-epoch schedule", "rotated (%)",
-                     "10% of the labels, from preset (%): 60.00 +- 1.50"):  # fmt: skip
+                     "10% of the labels, from preset (%): 60.00 +- 1.50",
+                     "100% of the labels, from preset (%): 80.00 (one seed: 0)"):  # fmt: skip
             self.assertIn(text, card)
+        self.assertNotIn("+- 0.00", card)  # one seed has no spread to show
 
 
 class StoredResultsTest(TestCase):
