@@ -343,24 +343,35 @@ def plot(curves, run_dirs, path, results_dir="docs/results"):
     save_figure(figure, path, "Learning curve")
 
 
-def plot_comparison(curves, path, results_dir="docs/results"):
+def curve_labels(curves, paths):
+    """A legend label per stored curve: its run's name, followed by its
+    file's folder where two curves are of one run (a run made again)."""
+    runs = [curve["run"] for curve in curves]
+    return [
+        run if runs.count(run) == 1 else f"{run} ({os.path.basename(os.path.dirname(os.path.abspath(p)))})"
+        for run, p in zip(runs, paths)
+    ]
+
+
+def plot_comparison(curves, path, results_dir="docs/results", labels=None):
     """The fair validation accuracy and the rotated accuracy of several
-    runs' snapshots against epochs, a line per run, with the mean fair
-    accuracy of random initialisation when stored."""
+    runs' snapshots against epochs, a line per run (`labels`, default the
+    runs' names), with the mean fair accuracy of random initialisation when
+    stored."""
     figure, (fair, rotated) = import_pyplot().subplots(1, 2, figsize=(11, 4.5))
     random = random_init_scores(results_dir, curves[0]["run"].split("_")[0])
     if random:
         fair.axhline(np.mean(random), color="black", linestyle="--", linewidth=1,
                      label=f"random init (mean of {len(random)})")  # fmt: skip
     ticks = sorted({int(e) for curve in curves for e in curve["snapshots"]})
-    for curve in curves:
+    for curve, label in zip(curves, labels or [curve["run"] for curve in curves]):
         epochs = sorted(int(e) for e in curve["snapshots"])
         snapshots = [curve["snapshots"][str(e)] for e in epochs]
         line = fair.plot(epochs, [accuracy_of(s["svm_fair"]) for s in snapshots], marker="o",
-                         label=curve["run"])  # fmt: skip
+                         label=label)  # fmt: skip
         turned = rotated_scores(curve)
         if turned:
-            rotated.plot(*zip(*turned), marker="s", color=line[0].get_color(), label=curve["run"])
+            rotated.plot(*zip(*turned), marker="s", color=line[0].get_color(), label=label)
     for axis, title in ((fair, "standardised, C by 5-fold CV"), (rotated, "C = 0.1, rotated about the vertical")):
         axis.set_title(f"validation SVM accuracy: {title}", fontsize=10)
         axis.set_xlabel("pre-training epoch")
@@ -415,7 +426,8 @@ def main(argv=None):
     if args.compare:
         if not args.plot:
             parser.error("--compare draws a plot: give --plot")
-        plot_comparison([json.load(open(path)) for path in args.compare], args.plot, args.results_dir)
+        curves = [json.load(open(path)) for path in args.compare]
+        plot_comparison(curves, args.plot, args.results_dir, curve_labels(curves, args.compare))
         return 0
     if args.dtype_policy:
         PRESET_ARGUMENTS["dtype"] = args.dtype_policy

@@ -169,6 +169,16 @@ class LearningCurveTest(TestCase):
         with self.assertRaises(SystemExit):  # a comparison is a plot
             learning_curve.main(["--compare", *paths])
 
+    def test_compare_labels_tell_a_remade_run_by_its_folder(self):
+        curves = [{"run": "dgcnn_ttp_seed0"}, {"run": "dgcnn_ttp_seed0"}, {"run": "dgcnn_norecycling_seed0"}]
+        paths = ["docs/results/learning_curve_dgcnn_ttp_seed0.json",
+                 "docs/results/remade/learning_curve_dgcnn_ttp_seed0.json",
+                 "docs/results/probes/learning_curve_dgcnn_norecycling_seed0.json"]  # fmt: skip
+        self.assertEqual(
+            learning_curve.curve_labels(curves, paths),
+            ["dgcnn_ttp_seed0 (results)", "dgcnn_ttp_seed0 (remade)", "dgcnn_norecycling_seed0"],
+        )
+
     def test_choose_earliest_best(self):
         snapshots = {"25": {"svm_fair": {"accuracy": 90.0}}, "50": {"svm_fair": {"accuracy": 91.0}},
                      "100": {"svm_fair": {"accuracy": 91.0}}}  # fmt: skip
