@@ -34,7 +34,8 @@ random initialisation's seeds, the baseline of the fair column.
 `--compare CURVE.json ... --plot PNG` draws stored learning curves (this
 tool's JSON files) over each other, fair validation accuracy and rotated
 accuracy against epochs, a line per run: the variants of one backbone side
-by side. It reads no data and scores nothing.
+by side (two curves of one run, a run made again, are told apart by their
+files' folders). It reads no data and scores nothing.
 
 `--dtype-policy float32` computes every preset's features in float32 (a
 preset pre-trained under `mixed_bfloat16` keeps that policy otherwise).
