@@ -143,6 +143,15 @@ def fine_tune(preset, start, train, test, split, fraction, seed, settings, folde
     }  # fmt: skip
 
 
+def accuracy_text(row):
+    """A `summarize` row's test accuracy: the mean +- std over its seeds,
+    or its one seed's score (one seed has no spread)."""
+    seeds = row["seeds"]
+    if len(seeds) == 1:
+        return f"{row['test_mean']:.2f} (one seed: {seeds[0]})"
+    return f"{row['test_mean']:.2f} +- {row['test_std']:.2f} (seeds {seeds})"
+
+
 def summarize(runs):
     """`{"<fraction> <start>": {"test": mean/std, "validation": ..., "n"}}`."""
     table = {}
@@ -244,8 +253,7 @@ def main(argv=None):
                     }  # fmt: skip
                     workflows.write_json(output, record)
     for key, row in summarize(runs).items():
-        print(f"{key}: test {row['test_mean']:.2f} +- {row['test_std']:.2f} "
-              f"({row['num_labels']} labels, seeds {row['seeds']})")  # fmt: skip
+        print(f"{key}: test {accuracy_text(row)}, {row['num_labels']} labels")
     if args.plot:
         plot(summarize(runs), args.plot)
     return 0

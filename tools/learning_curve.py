@@ -354,18 +354,17 @@ def curve_labels(curves, paths):
     ]
 
 
-def plot_comparison(curves, path, results_dir="docs/results", labels=None):
+def plot_comparison(curves, labels, path, results_dir="docs/results"):
     """The fair validation accuracy and the rotated accuracy of several
-    runs' snapshots against epochs, a line per run (`labels`, default the
-    runs' names), with the mean fair accuracy of random initialisation when
-    stored."""
+    runs' snapshots against epochs, a line per run (`curve_labels`), with
+    the mean fair accuracy of random initialisation when stored."""
     figure, (fair, rotated) = import_pyplot().subplots(1, 2, figsize=(11, 4.5))
     random = random_init_scores(results_dir, curves[0]["run"].split("_")[0])
     if random:
         fair.axhline(np.mean(random), color="black", linestyle="--", linewidth=1,
                      label=f"random init (mean of {len(random)})")  # fmt: skip
     ticks = sorted({int(e) for curve in curves for e in curve["snapshots"]})
-    for curve, label in zip(curves, labels or [curve["run"] for curve in curves]):
+    for curve, label in zip(curves, labels):
         epochs = sorted(int(e) for e in curve["snapshots"])
         snapshots = [curve["snapshots"][str(e)] for e in epochs]
         line = fair.plot(epochs, [accuracy_of(s["svm_fair"]) for s in snapshots], marker="o",
@@ -428,7 +427,7 @@ def main(argv=None):
         if not args.plot:
             parser.error("--compare draws a plot: give --plot")
         curves = [json.load(open(path)) for path in args.compare]
-        plot_comparison(curves, args.plot, args.results_dir, curve_labels(curves, args.compare))
+        plot_comparison(curves, curve_labels(curves, args.compare), args.plot, args.results_dir)
         return 0
     if args.dtype_policy:
         PRESET_ARGUMENTS["dtype"] = args.dtype_policy

@@ -64,6 +64,7 @@ from keras_ttp import models
 from keras_ttp.presets import registry
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import label_efficiency as label_efficiency_tool  # noqa: E402  (tools/label_efficiency.py)
 import reproduce  # noqa: E402  (tools/reproduce.py)
 
 PROTOCOLS = ("svm", "svm-validated-c", "few-shot", "utilization")
@@ -328,12 +329,8 @@ def card_metrics(evaluation_record, label_efficiency=None):
             f"{value['mean']:.1f} +- {value['std']:.1f} (30 episodes, test split)"
         )
     for row, value in (label_efficiency or {}).items():
-        seeds = value["seeds"]
-        spread = f"(one seed: {seeds[0]})"
-        if len(seeds) > 1:
-            spread = f"+- {value['test_std']:.2f} (seeds {seeds})"
         metrics[f"ModelNet10 fine-tuning with {row.replace(' ', ' of the labels, from ', 1)} (%)"] = (
-            f"{value['test_mean']:.2f} {spread}"
+            label_efficiency_tool.accuracy_text(value)
         )
     metrics["Evaluation data"] = evaluation_record["data"]
     return metrics
