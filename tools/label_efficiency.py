@@ -153,7 +153,8 @@ def accuracy_text(row):
 
 
 def summarize(runs):
-    """`{"<fraction> <start>": {"test": mean/std, "validation": ..., "n"}}`."""
+    """`{"<fraction>% <start>": {"test_mean", "test_std", "validation_mean",
+    "num_labels", "seeds"}}`: one row per fraction and start, over its seeds."""
     table = {}
     for key in sorted({(r["fraction"], r["start"]) for r in runs}):
         chosen = [r for r in runs if (r["fraction"], r["start"]) == key]
@@ -252,10 +253,11 @@ def main(argv=None):
                         "runs": runs, "summary": summarize(runs), **workflows.run_info(),
                     }  # fmt: skip
                     workflows.write_json(output, record)
-    for key, row in summarize(runs).items():
+    summary = summarize(runs)
+    for key, row in summary.items():
         print(f"{key}: test {accuracy_text(row)}, {row['num_labels']} labels")
     if args.plot:
-        plot(summarize(runs), args.plot)
+        plot(summary, args.plot)
     return 0
 
 
